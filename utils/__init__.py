@@ -1,0 +1,1 @@
+"""Helpers for the book: run a kernel in a child process and read its messages."""

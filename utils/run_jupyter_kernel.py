@@ -1,0 +1,524 @@
+"""Run an IPython kernel in a child process and collect the messages of one execution.
+
+Two tools carry the book:
+
+- :class:`IPKernelAppProcess` starts ``python -m ipykernel_launcher`` in a child process
+  and returns once the kernel answers; :meth:`IPKernelAppProcess.shutdown` (or leaving the
+  ``with`` block, or the end of the parent process) stops it.
+- :func:`get_messages` executes code on a kernel and returns the iopub messages of that
+  execution, from ``status: busy`` to ``status: idle``, the moment ``idle`` arrives.
+
+Every wait is bounded and every failure raises a subclass of :class:`KernelError`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+import weakref
+from pathlib import Path
+from queue import Empty
+from typing import Any
+
+import zmq
+from jupyter_client.blocking import BlockingKernelClient
+
+__all__ = [
+    "ConnectionFileError",
+    "ConnectionFileInUseError",
+    "ExecutionTimeoutError",
+    "IPKernelAppProcess",
+    "KernelDiedError",
+    "KernelError",
+    "KernelStartError",
+    "NoReplyError",
+    "get_messages",
+    "load_connection_info",
+    "summarize",
+]
+
+REQUIRED_FIELDS = ("ip", "key", "transport", "shell_port", "iopub_port", "hb_port")
+HEARTBEAT_TIMEOUT = 1.0  # seconds without a heartbeat echo before a kernel counts as dead
+SILENCE_BEFORE_HEARTBEAT = 0.5  # seconds of iopub silence before the heartbeat is checked
+
+
+class KernelError(Exception):
+    """Base class of every error raised by this module.
+
+    ``messages`` holds the iopub messages received before the error, so nothing is lost.
+    """
+
+    def __init__(self, message: str, messages: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.messages: list[dict[str, Any]] = list(messages or [])
+
+
+class ConnectionFileError(KernelError, ValueError):
+    """The connection file is missing, is not JSON, or lacks a required field."""
+
+
+class ConnectionFileInUseError(KernelError, FileExistsError):
+    """The connection file belongs to a kernel that is still alive."""
+
+
+class KernelStartError(KernelError, RuntimeError):
+    """The kernel process exited, or did not answer, while starting."""
+
+
+class ExecutionTimeoutError(KernelError, TimeoutError):
+    """The execution did not reach ``status: idle`` within the timeout."""
+
+
+class KernelDiedError(KernelError, RuntimeError):
+    """The kernel stopped answering its heartbeat while we waited for it."""
+
+
+class NoReplyError(KernelError, TimeoutError):
+    """The kernel is alive but ignores our requests, or signs with another key."""
+
+
+# --------------------------------------------------------------------------- connection files
+
+
+def load_connection_info(connection_file: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read and check a connection file.
+
+    Parameters
+    ----------
+    connection_file
+        Path of a kernel connection file.
+
+    Returns
+    -------
+    dict
+        The parsed connection info.
+
+    Raises
+    ------
+    ConnectionFileError
+        If the file does not exist, is not a JSON object, or lacks a required field.
+    """
+    path = Path(connection_file)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConnectionFileError(f"connection file {str(path)!r} does not exist") from None
+    except OSError as error:
+        raise ConnectionFileError(f"cannot read connection file {str(path)!r}: {error}") from None
+    try:
+        info = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConnectionFileError(f"connection file {str(path)!r} is not JSON: {error}") from None
+    if not isinstance(info, dict):
+        raise ConnectionFileError(f"connection file {str(path)!r} is not a JSON object")
+    missing = [field for field in REQUIRED_FIELDS if field not in info]
+    if missing:
+        raise ConnectionFileError(
+            f"connection file {str(path)!r} lacks the field(s) {', '.join(missing)}"
+        )
+    return info
+
+
+def _connect(info: dict[str, Any]) -> BlockingKernelClient:
+    """Return a client with only its shell and iopub channels started (the shared context)."""
+    client = BlockingKernelClient(context=zmq.Context.instance())
+    client.load_connection_info(info)
+    client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+    return client
+
+
+def _heartbeat_answers(client: BlockingKernelClient, timeout: float = HEARTBEAT_TIMEOUT) -> bool:
+    """Send one ping on the heartbeat channel; True if it is echoed within ``timeout``."""
+    socket = client.connect_hb()
+    try:
+        socket.send(b"ping")
+        return bool(socket.poll(int(timeout * 1000)))
+    finally:
+        socket.close(linger=0)
+
+
+# --------------------------------------------------------------------------- the kernel process
+
+_running: set[IPKernelAppProcess] = set()
+
+
+@atexit.register
+def _shutdown_all() -> None:
+    """Stop every kernel this process started and did not stop yet."""
+    for kernel in list(_running):
+        kernel.shutdown()
+
+
+def _kernel_class_argument(kernel_class: type | None) -> tuple[list[str], str | None]:
+    """Return the launcher argument naming ``kernel_class`` and a folder its module needs on the path."""
+    if kernel_class is None:
+        return [], None
+    module_name = kernel_class.__module__
+    module = sys.modules.get(module_name)
+    module_file = getattr(module, "__file__", None)
+    if module_name == "__main__" or "<locals>" in kernel_class.__qualname__ or not module_file:
+        raise ValueError(
+            f"kernel_class {kernel_class.__qualname__} must be defined at the top level of an "
+            "importable module file (not in __main__ or a notebook cell): the kernel runs "
+            "in another process, which imports it by name"
+        )
+    root = Path(module_file).resolve().parent
+    for _ in range(module_name.count(".") + (Path(module_file).stem == "__init__")):
+        root = root.parent
+    site_dirs = {sysconfig.get_paths()[name] for name in ("purelib", "platlib")}
+    folder = None if str(root) in site_dirs else str(root)
+    return [f"--IPKernelApp.kernel_class={module_name}.{kernel_class.__qualname__}"], folder
+
+
+class IPKernelAppProcess:
+    """An ipykernel ``IPKernelApp`` running in a child process.
+
+    The constructor returns once the connection file exists and the kernel has answered a
+    ``kernel_info_request``. The kernel is stopped by :meth:`shutdown`, by leaving a
+    ``with`` block, at the normal exit of this process, and within about a second if this
+    process is killed (ipykernel's parent poller watches our pid).
+
+    Parameters
+    ----------
+    connection_file
+        Where the kernel writes its connection file (random ports, random HMAC key,
+        127.0.0.1, mode 0600). Default: a new temporary directory. An existing file of a
+        live kernel raises :class:`ConnectionFileInUseError`; a stale one is replaced.
+    kernel_class
+        A ``Kernel`` subclass defined in an importable module; default ``IPythonKernel``.
+    extra_args
+        More command-line arguments for ``ipykernel_launcher``.
+    startup_timeout
+        Seconds to wait for the kernel to answer.
+
+    Raises
+    ------
+    KernelStartError
+        If the kernel process exits, or does not answer within ``startup_timeout``.
+    """
+
+    def __init__(
+        self,
+        connection_file: str | os.PathLike[str] | None = None,
+        kernel_class: type | None = None,
+        extra_args: list[str] | tuple[str, ...] = (),
+        startup_timeout: float = 60.0,
+    ) -> None:
+        class_args, module_folder = _kernel_class_argument(kernel_class)
+        self._workdir = Path(tempfile.mkdtemp(prefix="ipkernel-"))
+        if connection_file is None:
+            connection_file = self._workdir / "kernel.json"
+        self.connection_file = str(Path(connection_file).absolute())
+        self.log_file = str(self._workdir / "kernel.log")
+        self.connection_info: dict[str, Any] = {}
+        _refuse_live_connection_file(self.connection_file)
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
+        if module_folder:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [module_folder, env.get("PYTHONPATH")]))
+        command = [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            self.connection_file,
+            f"--IPKernelApp.parent_handle={os.getpid()}",
+            *class_args,
+            *extra_args,
+        ]
+        with open(self.log_file, "wb") as log:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                start_new_session=True,  # Ctrl-C in our terminal interrupts us, not the kernel
+            )  # fmt: skip
+        _running.add(self)
+        try:
+            self._wait_until_answering(time.monotonic() + startup_timeout)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    @property
+    def pid(self) -> int:
+        """Process id of the kernel."""
+        return self.process.pid
+
+    def is_alive(self) -> bool:
+        """True while the kernel process has not exited."""
+        return self.process.poll() is None
+
+    def _fail(self, reason: str) -> KernelStartError:
+        log = Path(self.log_file).read_text(errors="replace")[-2000:] if Path(self.log_file).exists() else ""
+        return KernelStartError(f"kernel (pid {self.pid}) {reason}; its log ends with:\n{log}")
+
+    def _wait_until_answering(self, deadline: float) -> None:
+        """Wait for the connection file, then for a ``kernel_info_reply``."""
+        while True:
+            if not self.is_alive():
+                raise self._fail(f"exited with code {self.process.returncode} while starting")
+            if time.monotonic() > deadline:
+                raise self._fail("wrote no connection file before the startup timeout")
+            try:
+                self.connection_info = load_connection_info(self.connection_file)
+                break
+            except ConnectionFileError:  # not written yet, or half written
+                time.sleep(0.005)
+        client = _connect(self.connection_info)
+        try:
+            msg_id = client.kernel_info()
+            while True:
+                try:
+                    reply = client.get_shell_msg(timeout=0.1)
+                except Empty:
+                    if not self.is_alive():
+                        raise self._fail(f"exited with code {self.process.returncode} while starting") from None
+                    if time.monotonic() > deadline:
+                        raise self._fail("did not answer kernel_info_request before the startup timeout") from None
+                    continue
+                if reply["parent_header"].get("msg_id") == msg_id:
+                    return
+        finally:
+            client.stop_channels()
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop the kernel: a ``shutdown_request``, then SIGTERM, then SIGKILL.
+
+        Removes the connection file and the log. Safe to call more than once.
+        """
+        if self.is_alive() and self.connection_info:
+            client = BlockingKernelClient(context=zmq.Context.instance())
+            client.load_connection_info(self.connection_info)
+            client.start_channels(shell=False, iopub=False, stdin=False, hb=False, control=True)
+            client.shutdown()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+            client.stop_channels()
+        for stop in (self.process.terminate, self.process.kill):
+            if self.is_alive():
+                stop()
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    pass
+        Path(self.connection_file).unlink(missing_ok=True)
+        Path(self.log_file).unlink(missing_ok=True)
+        if self._workdir.exists():
+            for leftover in self._workdir.iterdir():
+                leftover.unlink()
+            self._workdir.rmdir()
+        _running.discard(self)
+
+    def __enter__(self) -> IPKernelAppProcess:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown()
+
+    def __repr__(self) -> str:
+        state = "alive" if self.is_alive() else f"exited({self.process.returncode})"
+        return f"<IPKernelAppProcess pid={self.pid} {state} connection_file={self.connection_file!r}>"
+
+
+def _refuse_live_connection_file(path: str) -> None:
+    """Raise if ``path`` belongs to a live kernel; delete it if it is stale."""
+    if not Path(path).exists():
+        return
+    info = load_connection_info(path)  # a file that is no connection file is not ours to delete
+    client = BlockingKernelClient(context=zmq.Context.instance())
+    client.load_connection_info(info)
+    if _heartbeat_answers(client):
+        raise ConnectionFileInUseError(
+            f"connection file {path!r} belongs to a kernel that is alive (its heartbeat answers); "
+            "pick another path or shut that kernel down"
+        )
+    Path(path).unlink()
+
+
+# --------------------------------------------------------------------------- executing code
+
+_subscribed: weakref.WeakSet[BlockingKernelClient] = weakref.WeakSet()  # callers' clients known to receive iopub
+
+
+def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> None:
+    """Return once the client's iopub SUB socket is known to receive.
+
+    A new subscription takes effect some time after ``connect`` (ZeroMQ's slow joiner):
+    anything the kernel publishes before then is lost to this socket. Any message that
+    arrives proves the subscription works: ``iopub_welcome`` (sent when a subscription is
+    new to the kernel's XPUB socket) or the ``status`` of a ``kernel_info_request`` we send
+    as a probe (needed while another client is subscribed, when no welcome comes).
+    """
+    probe_interval = 0.05
+    next_probe = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= next_probe:
+            client.kernel_info()
+            next_probe = now + probe_interval
+            probe_interval = min(probe_interval * 2, 1.0)
+        if _receive(client, timeout=min(next_probe, deadline) - now) is not None:
+            return
+        if time.monotonic() >= deadline:
+            if _heartbeat_answers(client):
+                raise NoReplyError(
+                    "the kernel is alive (its heartbeat answers) but sent nothing on iopub in reply "
+                    "to kernel_info_request; a wrong key in the connection file is the likely cause "
+                    "(the kernel drops messages whose HMAC signature does not match), or its shell "
+                    "is busy with another request"
+                )
+            raise KernelDiedError("the kernel does not answer its heartbeat: it is not running")
+
+
+def _receive(client: BlockingKernelClient, timeout: float) -> dict[str, Any] | None:
+    """One iopub message, or None after ``timeout`` seconds; a bad signature raises NoReplyError."""
+    try:
+        return client.get_iopub_msg(timeout=max(timeout, 0))
+    except Empty:
+        return None
+    except ValueError as error:  # jupyter_client's Session: "Invalid Signature"
+        raise NoReplyError(
+            f"a message on iopub failed HMAC verification ({error}): the key in the connection "
+            "file is not the kernel's key"
+        ) from None
+
+
+def get_messages(
+    connection_file: str | os.PathLike[str] | None = None,
+    code: str = "",
+    timeout: float = 60.0,
+    *,
+    client: BlockingKernelClient | None = None,
+) -> list[dict[str, Any]]:
+    """Execute ``code`` and return the iopub messages of that execution.
+
+    The list runs from ``status: busy`` to ``status: idle`` of our ``execute_request``, in
+    the order the kernel sent them, and holds nothing else. It is returned as soon as
+    ``idle`` arrives.
+
+    Parameters
+    ----------
+    connection_file
+        The kernel's connection file; a new connection is made and closed for this call.
+    code
+        The code to execute (with ``allow_stdin=False``: ``input()`` raises in the kernel).
+    timeout
+        Seconds for the whole call.
+    client
+        A client whose shell and iopub channels are started, instead of ``connection_file``.
+        Its iopub messages of other requests read meanwhile are dropped, and the
+        ``execute_reply`` stays in its shell channel.
+
+    Returns
+    -------
+    list of dict
+        The messages, as ``jupyter_client`` deserializes them.
+
+    Raises
+    ------
+    ConnectionFileError
+        Missing or malformed connection file.
+    ExecutionTimeoutError
+        ``idle`` did not arrive within ``timeout``; ``.messages`` holds what did.
+    KernelDiedError
+        The kernel stopped answering its heartbeat (noticed within about 1.5 s).
+    NoReplyError
+        The kernel is alive but never answered: most likely a wrong key.
+    """
+    if not isinstance(code, str):
+        raise TypeError(f"code must be a str, not {type(code).__name__}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if (connection_file is None) == (client is None):
+        raise TypeError("pass exactly one of connection_file and client")
+    deadline = time.monotonic() + timeout
+    own_client = client is None
+    if own_client:
+        client = _connect(load_connection_info(connection_file))
+    try:
+        if own_client or client not in _subscribed:
+            _wait_for_subscription(client, deadline)
+            if not own_client:
+                _subscribed.add(client)
+        return _collect(client, client.execute(code, allow_stdin=False), deadline)
+    finally:
+        if own_client:
+            client.stop_channels()
+
+
+def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list[dict[str, Any]]:
+    """Read iopub until ``status: idle`` for ``msg_id``; check the heartbeat when it is quiet."""
+    messages: list[dict[str, Any]] = []
+    last_heard = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= deadline:
+            received = ", ".join(summarize(messages)) or "nothing"
+            raise ExecutionTimeoutError(
+                f"no status: idle for execute_request {msg_id} before the timeout; received: {received}",
+                messages,
+            )
+        msg = _receive(client, timeout=min(deadline - now, SILENCE_BEFORE_HEARTBEAT))
+        if msg is None:
+            if time.monotonic() - last_heard >= SILENCE_BEFORE_HEARTBEAT:
+                if not _heartbeat_answers(client):
+                    raise KernelDiedError(
+                        f"the kernel stopped answering its heartbeat during execute_request {msg_id}",
+                        messages,
+                    )
+                last_heard = time.monotonic()
+            continue
+        last_heard = time.monotonic()
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if not messages and not _is_status(msg, "busy"):
+            raise KernelError(f"the first message of execute_request {msg_id} was not status: busy", [msg])
+        messages.append(msg)
+        if _is_status(msg, "idle"):
+            return messages
+
+
+def _is_status(msg: dict[str, Any], state: str) -> bool:
+    return msg["msg_type"] == "status" and msg["content"].get("execution_state") == state
+
+
+# --------------------------------------------------------------------------- showing messages
+
+
+def summarize(messages: list[dict[str, Any]]) -> list[str]:
+    """One short, stable line per message: its type and the part of its content that matters.
+
+    Examples: ``status: busy``, ``execute_result: 84``, ``stream stdout: 'hello\\n'``.
+    Consecutive ``stream`` messages of one stream are joined into one line: the kernel
+    flushes output on a timer, so one ``print`` may arrive in one message or in several.
+    """
+    lines: list[str] = []
+    stream_text: dict[str, str] = {}  # the stream being joined, if the previous message was one
+    for msg in messages:
+        kind, content = msg["msg_type"], msg.get("content", {})
+        if kind == "stream" and content.get("name") in stream_text:
+            stream_text[content["name"]] += content.get("text", "")
+            lines[-1] = f"stream {content['name']}: {stream_text[content['name']]!r}"
+            continue
+        stream_text = {}
+        if kind == "status":
+            lines.append(f"status: {content.get('execution_state')}")
+        elif kind == "stream":
+            stream_text = {content.get("name"): content.get("text", "")}
+            lines.append(f"stream {content.get('name')}: {content.get('text')!r}")
+        elif kind == "execute_input":
+            lines.append(f"execute_input: {content.get('code')!r}")
+        elif kind in ("execute_result", "display_data", "update_display_data"):
+            lines.append(f"{kind}: {content.get('data', {}).get('text/plain', sorted(content.get('data', {})))}")
+        elif kind == "error":
+            lines.append(f"error: {content.get('ename')}: {content.get('evalue')}")
+        else:
+            lines.append(kind)
+    return lines
