@@ -156,7 +156,7 @@ def _shutdown_all() -> None:
 
 
 def _kernel_class_argument(kernel_class: type | None) -> tuple[list[str], str | None]:
-    """Return the launcher argument naming ``kernel_class`` and a folder its module needs on the path."""
+    """Return the launcher argument naming ``kernel_class``, and a folder to put on its path."""
     if kernel_class is None:
         return [], None
     module_name = kernel_class.__module__
@@ -221,7 +221,9 @@ class IPKernelAppProcess:
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
         if module_folder:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [module_folder, env.get("PYTHONPATH")]))
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [module_folder, env.get("PYTHONPATH")])
+            )
         command = [
             sys.executable,
             "-m",
@@ -254,7 +256,8 @@ class IPKernelAppProcess:
         return self.process.poll() is None
 
     def _fail(self, reason: str) -> KernelStartError:
-        log = Path(self.log_file).read_text(errors="replace")[-2000:] if Path(self.log_file).exists() else ""
+        log_file = Path(self.log_file)
+        log = log_file.read_text(errors="replace")[-2000:] if log_file.exists() else ""
         return KernelStartError(f"kernel (pid {self.pid}) {reason}; its log ends with:\n{log}")
 
     def _wait_until_answering(self, deadline: float) -> None:
@@ -277,9 +280,9 @@ class IPKernelAppProcess:
                     reply = client.get_shell_msg(timeout=0.1)
                 except Empty:
                     if not self.is_alive():
-                        raise self._fail(f"exited with code {self.process.returncode} while starting") from None
+                        raise self._fail(f"exited with code {self.process.returncode}") from None
                     if time.monotonic() > deadline:
-                        raise self._fail("did not answer kernel_info_request before the startup timeout") from None
+                        raise self._fail("did not answer before the startup timeout") from None
                     continue
                 if reply["parent_header"].get("msg_id") == msg_id:
                     return
@@ -324,7 +327,7 @@ class IPKernelAppProcess:
 
     def __repr__(self) -> str:
         state = "alive" if self.is_alive() else f"exited({self.process.returncode})"
-        return f"<IPKernelAppProcess pid={self.pid} {state} connection_file={self.connection_file!r}>"
+        return f"<IPKernelAppProcess pid={self.pid} {state} {self.connection_file!r}>"
 
 
 def _refuse_live_connection_file(path: str) -> None:
@@ -344,7 +347,8 @@ def _refuse_live_connection_file(path: str) -> None:
 
 # --------------------------------------------------------------------------- executing code
 
-_subscribed: weakref.WeakSet[BlockingKernelClient] = weakref.WeakSet()  # callers' clients known to receive iopub
+# Callers' clients whose iopub socket is known to receive: they skip the subscription probe.
+_subscribed: weakref.WeakSet[BlockingKernelClient] = weakref.WeakSet()
 
 
 def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> None:
@@ -369,10 +373,10 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
         if time.monotonic() >= deadline:
             if _heartbeat_answers(client):
                 raise NoReplyError(
-                    "the kernel is alive (its heartbeat answers) but sent nothing on iopub in reply "
-                    "to kernel_info_request; a wrong key in the connection file is the likely cause "
-                    "(the kernel drops messages whose HMAC signature does not match), or its shell "
-                    "is busy with another request"
+                    "the kernel is alive (its heartbeat answers) but sent nothing on iopub in "
+                    "reply to kernel_info_request; a wrong key in the connection file is the "
+                    "likely cause (the kernel drops messages whose HMAC signature does not "
+                    "match), or its shell is busy with another request"
                 )
             raise KernelDiedError("the kernel does not answer its heartbeat: it is not running")
 
@@ -462,7 +466,8 @@ def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list
         if now >= deadline:
             received = ", ".join(summarize(messages)) or "nothing"
             raise ExecutionTimeoutError(
-                f"no status: idle for execute_request {msg_id} before the timeout; received: {received}",
+                f"no status: idle for execute_request {msg_id} before the timeout; "
+                f"received: {received}",
                 messages,
             )
         msg = _receive(client, timeout=min(deadline - now, SILENCE_BEFORE_HEARTBEAT))
@@ -470,7 +475,7 @@ def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list
             if time.monotonic() - last_heard >= SILENCE_BEFORE_HEARTBEAT:
                 if not _heartbeat_answers(client):
                     raise KernelDiedError(
-                        f"the kernel stopped answering its heartbeat during execute_request {msg_id}",
+                        f"the kernel stopped answering its heartbeat during {msg_id}",
                         messages,
                     )
                 last_heard = time.monotonic()
@@ -479,7 +484,7 @@ def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         if not messages and not _is_status(msg, "busy"):
-            raise KernelError(f"the first message of execute_request {msg_id} was not status: busy", [msg])
+            raise KernelError(f"the first message for {msg_id} was not status: busy", [msg])
         messages.append(msg)
         if _is_status(msg, "idle"):
             return messages
@@ -516,7 +521,8 @@ def summarize(messages: list[dict[str, Any]]) -> list[str]:
         elif kind == "execute_input":
             lines.append(f"execute_input: {content.get('code')!r}")
         elif kind in ("execute_result", "display_data", "update_display_data"):
-            lines.append(f"{kind}: {content.get('data', {}).get('text/plain', sorted(content.get('data', {})))}")
+            data = content.get("data", {})
+            lines.append(f"{kind}: {data.get('text/plain', sorted(data))}")
         elif kind == "error":
             lines.append(f"error: {content.get('ename')}: {content.get('evalue')}")
         else:

@@ -1,0 +1,90 @@
+"""The output check must be able to fail, and the sanitizer must hide only volatile values."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from nbval.plugin import get_sanitize_patterns
+
+ROOT = Path(__file__).resolve().parents[1]
+SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
+PAGE = ROOT / "notebooks" / "intro.ipynb"
+
+
+def sanitize(text: str) -> str:
+    for regex, replacement in get_sanitize_patterns(SANITIZE.read_text()):
+        text = re.sub(regex, replacement, text)
+    return text
+
+
+def run_nbval(*notebooks: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(cwd),
+         "--nbval", f"--nbval-sanitize-with={SANITIZE}", *map(str, notebooks)],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_an_altered_stored_output_fails_nbval(tmp_path: Path) -> None:
+    """A copy of a page with one stored result changed (84 to 85) fails; the original passes."""
+    nb = json.loads(PAGE.read_text())
+    altered_cells = 0
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/plain", []))
+            if "execute_result: 84" in text:
+                output["data"]["text/plain"] = text.replace(
+                    "execute_result: 84", "execute_result: 85"
+                )
+                altered_cells += 1
+    assert altered_cells == 1, "the page no longer stores the output this test alters"
+    altered = tmp_path / "altered.ipynb"
+    altered.write_text(json.dumps(nb))
+    original = tmp_path / "original.ipynb"
+    shutil.copy(PAGE, original)
+
+    result = run_nbval(altered, original, cwd=tmp_path)
+
+    report = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)  # drop colour codes
+    assert result.returncode == 1, report[-3000:]
+    assert re.search(r"\b1 failed\b", report.splitlines()[-1]), report[-3000:]
+    failed = [line for line in report.splitlines() if line.startswith("FAILED")]
+    assert failed == ["FAILED altered.ipynb::Cell 1 - Notebook cell execution failed"], failed
+    assert "+ _result: 85" in report  # nbval names the value that differs
+
+
+def test_sanitizer_replaces_volatile_values() -> None:
+    header = (
+        "{'msg_id': 'b129712b-72dfc25a8727a31966a73369_36544_5', 'username': 'fedor', "
+        "'session': 'b129712b-72dfc25a8727a31966a73369', "
+        "'date': datetime.datetime(2025, 4, 16, 19, 14, 14, 147446, tzinfo=tzutc())}"
+    )
+    assert sanitize(header) == (
+        "{'msg_id': '<MSG_ID>', 'username': '<USER>', 'session': '<HEX_ID>', 'date': <DATETIME>}"
+    )
+    assert (
+        sanitize('"shell_port": 33057, "ip": "127.0.0.1"')
+        == '"shell_port": <PORT>, "ip": "127.0.0.1"'
+    )
+    assert sanitize("<IPKernelAppProcess pid=2142 alive '/tmp/ipkernel-x1/kernel.json'>") == (
+        "<IPKernelAppProcess pid=<PID> alive '<TMP_PATH>'>"
+    )
+
+
+def test_sanitizer_keeps_real_content() -> None:
+    real = [
+        "['status: busy', \"execute_input: 'x = 42\\ny = x * 2\\ny'\", 'execute_result: 84']",
+        "stream stdout: 'hello\\n'",
+        "{'execution_state': 'idle'}",
+        "jupyter_client 8.10.0",
+        "protocol       5.4",
+        "error: ZeroDivisionError: division by zero",
+        "'signature_scheme': 'hmac-sha256', 'transport': 'tcp', 'ip': '127.0.0.1'",
+    ]
+    for text in real:
+        assert sanitize(text) == text
