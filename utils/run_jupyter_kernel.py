@@ -46,6 +46,7 @@ __all__ = [
 REQUIRED_FIELDS = ("ip", "key", "transport", "shell_port", "iopub_port", "hb_port")
 HEARTBEAT_TIMEOUT = 1.0  # seconds without a heartbeat echo before a kernel counts as dead
 SILENCE_BEFORE_HEARTBEAT = 0.5  # seconds of iopub silence before the heartbeat is checked
+KEY_CHECK_AFTER = 2.0  # seconds without any answer before we ask control whether our key works
 
 
 class KernelError(Exception):
@@ -347,8 +348,8 @@ def _refuse_live_connection_file(path: str) -> None:
 
 # --------------------------------------------------------------------------- executing code
 
-# Callers' clients whose iopub socket is known to receive: they skip the subscription probe.
-_subscribed: weakref.WeakSet[BlockingKernelClient] = weakref.WeakSet()
+# iopub sockets of callers' clients known to receive: they skip the subscription probe.
+_subscribed: weakref.WeakSet[zmq.Socket] = weakref.WeakSet()
 
 
 def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> None:
@@ -359,9 +360,14 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
     arrives proves the subscription works: ``iopub_welcome`` (sent when a subscription is
     new to the kernel's XPUB socket) or the ``status`` of a ``kernel_info_request`` we send
     as a probe (needed while another client is subscribed, when no welcome comes).
+
+    While nothing arrives, the heartbeat tells a dead kernel from a live one, and a
+    ``kernel_info_request`` on control (served even while shell is busy) tells a busy kernel
+    from one that drops our messages because they are signed with the wrong key.
     """
-    probe_interval = 0.05
-    next_probe = time.monotonic()
+    started = last_check = time.monotonic()
+    probe_interval, next_probe = 0.05, started
+    control_checked = False
     while True:
         now = time.monotonic()
         if now >= next_probe:
@@ -370,15 +376,35 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
             probe_interval = min(probe_interval * 2, 1.0)
         if _receive(client, timeout=min(next_probe, deadline) - now) is not None:
             return
-        if time.monotonic() >= deadline:
-            if _heartbeat_answers(client):
+        now = time.monotonic()
+        if now - last_check >= SILENCE_BEFORE_HEARTBEAT:
+            if not _heartbeat_answers(client):
+                raise KernelDiedError("the kernel does not answer its heartbeat: it is not running")
+            last_check = time.monotonic()
+        if not control_checked and now - started >= KEY_CHECK_AFTER:
+            control_checked = True
+            if not _control_answers(client):
                 raise NoReplyError(
-                    "the kernel is alive (its heartbeat answers) but sent nothing on iopub in "
-                    "reply to kernel_info_request; a wrong key in the connection file is the "
-                    "likely cause (the kernel drops messages whose HMAC signature does not "
-                    "match), or its shell is busy with another request"
+                    "the kernel is alive (its heartbeat answers) but answers no request, not "
+                    "even kernel_info_request on control: a wrong key in the connection file is "
+                    "the likely cause (the kernel drops messages whose HMAC signature does not "
+                    "match its key)"
                 )
-            raise KernelDiedError("the kernel does not answer its heartbeat: it is not running")
+        if now >= deadline:
+            raise ExecutionTimeoutError(
+                "the kernel answers on control but its shell did not take our request before "
+                "the timeout: it is busy with another request"
+            )
+
+
+def _control_answers(client: BlockingKernelClient, timeout: float = 2.0) -> bool:
+    """Send ``kernel_info_request`` on the control channel; True if a reply comes."""
+    socket = client.connect_control()
+    try:
+        client.session.send(socket, "kernel_info_request")
+        return bool(socket.poll(int(timeout * 1000)))
+    finally:
+        socket.close(linger=0)
 
 
 def _receive(client: BlockingKernelClient, timeout: float) -> dict[str, Any] | None:
@@ -434,7 +460,10 @@ def get_messages(
     KernelDiedError
         The kernel stopped answering its heartbeat (noticed within about 1.5 s).
     NoReplyError
-        The kernel is alive but never answered: most likely a wrong key.
+        The kernel is alive but answers nothing, not even on control (noticed within about
+        4 s), or signs with another key: most likely a wrong key.
+    ValueError
+        A ``timeout`` that is not a positive number.
     """
     if not isinstance(code, str):
         raise TypeError(f"code must be a str, not {type(code).__name__}")
@@ -442,15 +471,15 @@ def get_messages(
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     if (connection_file is None) == (client is None):
         raise TypeError("pass exactly one of connection_file and client")
-    deadline = time.monotonic() + timeout
     own_client = client is None
     if own_client:
         client = _connect(load_connection_info(connection_file))
+    deadline = time.monotonic() + timeout
     try:
-        if own_client or client not in _subscribed:
+        if own_client or client.iopub_channel.socket not in _subscribed:
             _wait_for_subscription(client, deadline)
             if not own_client:
-                _subscribed.add(client)
+                _subscribed.add(client.iopub_channel.socket)
         return _collect(client, client.execute(code, allow_stdin=False), deadline)
     finally:
         if own_client:
