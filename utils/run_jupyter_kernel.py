@@ -212,13 +212,14 @@ class IPKernelAppProcess:
         startup_timeout: float = 60.0,
     ) -> None:
         class_args, module_folder = _kernel_class_argument(kernel_class)
-        self._workdir = Path(tempfile.mkdtemp(prefix="ipkernel-"))
+        if connection_file is not None:
+            _refuse_live_connection_file(str(connection_file))
+        self._workdir = Path(tempfile.mkdtemp(prefix="ipkernel-"))  # the log, the default file
         if connection_file is None:
             connection_file = self._workdir / "kernel.json"
         self.connection_file = str(Path(connection_file).absolute())
         self.log_file = str(self._workdir / "kernel.log")
         self.connection_info: dict[str, Any] = {}
-        _refuse_live_connection_file(self.connection_file)
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
         if module_folder:
