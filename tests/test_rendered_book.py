@@ -1,4 +1,4 @@
-"""Build the book and look at it in a real headless browser (Debian's chromium, driven by Playwright).
+"""Build the book and look at it in a real headless browser (Debian chromium, via Playwright).
 
 Each page of the table of contents must load with no console error, show its images, keep its
 outputs, and fetch nothing from outside 127.0.0.1: the rendered book works offline.
@@ -30,6 +30,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Console errors of the pinned theme stack itself, on every page of any jupyter-book 1.x build:
+# sphinx-thebe 0.3.1 adds its inline config script twice (its init hook runs on every read of
+# the environment), and pydata-sphinx-theme complains once about an empty stored theme mode in
+# a fresh browser profile. Both are harmless; any other console error fails the test.
+KNOWN_THEME_ERRORS = (
+    "Identifier 'THEBE_JS_URL' has already been declared",
+    "Got invalid theme mode: . Resetting to auto.",
+)
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
 
 
 def toc_pages() -> list[str]:
@@ -58,8 +71,7 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(book: Path) -> Iterator[str]:
     """An HTTP server for the built book on 127.0.0.1, on a free port; stopped afterwards."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(book))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    handler = functools.partial(QuietHandler, directory=str(book))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -93,9 +105,11 @@ def test_page_renders_offline(page: str, server: str, browser) -> None:
     outside, errors = [], []
     browser_page.on(
         "request",
-        lambda request: urlparse(request.url).hostname not in ("127.0.0.1", None)
-        and not request.url.startswith("data:")
-        and outside.append(request.url),
+        lambda request: (
+            urlparse(request.url).hostname not in ("127.0.0.1", None)
+            and not request.url.startswith("data:")
+            and outside.append(request.url)
+        ),
     )
     browser_page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
     browser_page.on("pageerror", lambda error: errors.append(str(error)))
@@ -111,6 +125,7 @@ def test_page_renders_offline(page: str, server: str, browser) -> None:
         outputs = browser_page.locator(".cell_output").count()
         assert outputs >= 1, "no cell output rendered: is the page committed executed?"
         assert outside == [], f"requests outside 127.0.0.1: {outside}"
+        errors = [error for error in errors if error not in KNOWN_THEME_ERRORS]
         assert errors == [], f"console errors: {errors}"
     finally:
         context.close()
