@@ -1,0 +1,71 @@
+"""Shared set-up: private Jupyter/IPython dirs for the run, a kernel fixture, and a leak check."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from utils.run_jupyter_kernel import IPKernelAppProcess
+
+# Everything kernels and tools write (history, runtime files, matplotlib cache) goes to a
+# temporary folder of this run: nothing outside the repository or a temp dir is written.
+_PRIVATE = tempfile.mkdtemp(prefix="book-tests-")
+for _name in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR"):
+    os.environ[_name] = os.path.join(_PRIVATE, _name.lower())
+
+
+def kernels_started_by(pid: int) -> list[int]:
+    """Pids of live kernel processes whose command line names ``pid`` as their parent."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and f"--IPKernelApp.parent_handle={pid}".encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def pid_alive(pid: int) -> bool:
+    """True if ``pid`` is a process that is not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_until_gone(pid: int, timeout: float = 10.0) -> bool:
+    """Wait (bounded) for ``pid`` to exit; True if it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(pid):
+            return True
+        time.sleep(0.05)
+    return not pid_alive(pid)
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IPKernelAppProcess]:
+    """One kernel shared by the tests of a module; stopped afterwards."""
+    with IPKernelAppProcess(tmp_path_factory.mktemp("kernel") / "kernel.json") as kernel:
+        yield kernel
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_kernel_left_behind() -> Iterator[None]:
+    """Fail the run if any kernel started by this process outlives the tests."""
+    yield
+    leftovers = [pid for pid in kernels_started_by(os.getpid()) if not wait_until_gone(pid, 5)]
+    shutil.rmtree(_PRIVATE, ignore_errors=True)
+    assert not leftovers, f"kernel processes left running: {leftovers}"
