@@ -126,11 +126,11 @@ def load_connection_info(connection_file: str | os.PathLike[str]) -> dict[str, A
     return info
 
 
-def _connect(info: dict[str, Any]) -> BlockingKernelClient:
-    """Return a client with only its shell and iopub channels started (the shared context)."""
+def _connect(info: dict[str, Any], iopub: bool = True) -> BlockingKernelClient:
+    """Return a client with only its shell (and iopub) channels started (the shared context)."""
     client = BlockingKernelClient(context=zmq.Context.instance())
     client.load_connection_info(info)
-    client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+    client.start_channels(shell=True, iopub=iopub, stdin=False, hb=False, control=False)
     return client
 
 
@@ -274,7 +274,8 @@ class IPKernelAppProcess:
                 break
             except ConnectionFileError:  # not written yet, or half written
                 time.sleep(0.005)
-        client = _connect(self.connection_info)
+        # shell only: the caller's first iopub subscriber should be the kernel's first one
+        client = _connect(self.connection_info, iopub=False)
         try:
             msg_id = client.kernel_info()
             while True:
