@@ -162,7 +162,7 @@ def wrong_key_copy(kernel: IPKernelAppProcess, tmp_path: Path) -> Path:
 
 def test_wrong_key_when_alone_on_iopub(tmp_path: Path) -> None:
     with IPKernelAppProcess(tmp_path / "k.json") as kernel:
-        with pytest.raises(NoReplyError, match="key"):
+        with pytest.raises(NoReplyError, match="key is likely wrong"):
             get_messages(wrong_key_copy(kernel, tmp_path), "1", timeout=20)
         assert summarize(get_messages(kernel.connection_file, "5"))[2] == "execute_result: 5"
 
@@ -170,7 +170,7 @@ def test_wrong_key_when_alone_on_iopub(tmp_path: Path) -> None:
 def test_wrong_key_while_another_client_is_subscribed(kernel, other_client, tmp_path) -> None:
     # No iopub_welcome reaches us, so nothing signed arrives: silence, then the control check.
     start = time.monotonic()
-    with pytest.raises(NoReplyError, match="wrong key"):
+    with pytest.raises(NoReplyError, match="(?s)key is likely wrong.*heartbeat answers"):
         get_messages(wrong_key_copy(kernel, tmp_path), "1", timeout=30)
     assert time.monotonic() - start < 15
 

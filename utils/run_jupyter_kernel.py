@@ -47,6 +47,7 @@ REQUIRED_FIELDS = ("ip", "key", "transport", "shell_port", "iopub_port", "hb_por
 HEARTBEAT_TIMEOUT = 1.0  # seconds without a heartbeat echo before a kernel counts as dead
 SILENCE_BEFORE_HEARTBEAT = 0.5  # seconds of iopub silence before the heartbeat is checked
 KEY_CHECK_AFTER = 2.0  # seconds without any answer before we ask control whether our key works
+WRONG_KEY = "the kernel does not accept our messages: the connection file's key is likely wrong"
 
 
 class KernelError(Exception):
@@ -387,10 +388,9 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
             control_checked = True
             if not _control_answers(client):
                 raise NoReplyError(
-                    "the kernel is alive (its heartbeat answers) but answers no request, not "
-                    "even kernel_info_request on control: a wrong key in the connection file is "
-                    "the likely cause (the kernel drops messages whose HMAC signature does not "
-                    "match its key)"
+                    f"{WRONG_KEY}\nthe kernel is alive (its heartbeat answers) but answers no "
+                    "request, not even kernel_info_request on control: it drops messages whose "
+                    "HMAC signature does not match its key"
                 )
         if now >= deadline:
             raise ExecutionTimeoutError(
@@ -415,10 +415,10 @@ def _receive(client: BlockingKernelClient, timeout: float) -> dict[str, Any] | N
         return client.get_iopub_msg(timeout=max(timeout, 0))
     except Empty:
         return None
-    except ValueError as error:  # jupyter_client's Session: "Invalid Signature"
+    except ValueError:  # jupyter_client's Session: "Invalid Signature"
         raise NoReplyError(
-            f"a message on iopub failed HMAC verification ({error}): the key in the connection "
-            "file is not the kernel's key"
+            f"{WRONG_KEY}\na message from the kernel on iopub failed HMAC verification "
+            "with the connection file's key"
         ) from None
 
 
