@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -10,7 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 
+from kernels import kernelspec
 from utils.run_jupyter_kernel import IPKernelAppProcess
 
 # Everything kernels and tools write (history, runtime files, matplotlib cache) goes to a
@@ -18,6 +21,24 @@ from utils.run_jupyter_kernel import IPKernelAppProcess
 _PRIVATE = tempfile.mkdtemp(prefix="book-tests-")
 for _name in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR"):
     os.environ[_name] = os.path.join(_PRIVATE, _name.lower())
+
+# The book's example kernels, as kernelspecs in a private prefix on JUPYTER_PATH (never in the
+# user's or the system's kernel folders): KernelManager(kernel_name=...) finds them there.
+BOOK_KERNELS = {
+    "sqlite-book": kernelspec("kernels.sqlite", "SQLite (book)", "sql"),
+    "echo-book": kernelspec("kernels.echo", "Echo (book)", "echo"),
+    **{
+        f"{kind}-book": kernelspec("kernels.misbehaving", f"{kind} (book)", "echo", kind)
+        for kind in ("silent", "dying", "malformed")
+    },
+}
+_PREFIX = Path(_PRIVATE) / "prefix"
+for _kernel_name, _spec in BOOK_KERNELS.items():
+    _source = Path(_PRIVATE) / "specs" / _kernel_name
+    _source.mkdir(parents=True)
+    (_source / "kernel.json").write_text(json.dumps(_spec))
+    KernelSpecManager().install_kernel_spec(str(_source), _kernel_name, prefix=str(_PREFIX))
+os.environ["JUPYTER_PATH"] = str(_PREFIX / "share" / "jupyter")
 
 
 def kernels_started_by(pid: int) -> list[int]:
