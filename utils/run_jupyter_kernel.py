@@ -293,10 +293,13 @@ class IPKernelAppProcess:
         finally:
             client.stop_channels()
 
-    def shutdown(self, timeout: float = 5.0) -> None:
+    def shutdown(self, timeout: float = 2.0) -> None:
         """Stop the kernel: a ``shutdown_request``, then SIGTERM, then SIGKILL.
 
-        Removes the connection file and the log. Safe to call more than once.
+        Each step gets ``timeout`` seconds. An IPython kernel exits on the request within a
+        fraction of a second; ipykernel 7.4 wrapper kernels sometimes hang while joining their
+        control thread after replying, and are then ended by SIGTERM. Removes the connection
+        file and the log. Safe to call more than once.
         """
         if self.is_alive() and self.connection_info:
             client = BlockingKernelClient(context=zmq.Context.instance())
