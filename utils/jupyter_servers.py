@@ -1,0 +1,190 @@
+"""Run jupyter_server or a Jupyter Kernel Gateway on 127.0.0.1, and talk to kernels through them.
+
+- :func:`start_jupyter_server` and :func:`start_kernel_gateway` start a server on a free port of
+  127.0.0.1 with a random token, its config and runtime files in a folder of the caller's, and
+  return a :class:`RunningServer` once its REST API answers.
+- :func:`ws_execute` executes code over a kernel's websocket, with JSON messages or the binary
+  ``v1.kernel.websocket.jupyter.org`` framing (:func:`encode_v1`, :func:`decode_v1`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+V1 = "v1.kernel.websocket.jupyter.org"
+
+
+@dataclass
+class RunningServer:
+    """A server process, where it listens, and its token. Stop it with :meth:`stop` or ``with``."""
+
+    process: subprocess.Popen[bytes]
+    base: str
+    token: str
+    log_file: str
+
+    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """One REST call with the token; returns (status, decoded JSON body or None)."""
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Authorization": f"token {self.token}"}
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers=headers
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            payload = response.read()
+            return response.status, json.loads(payload) if payload else None
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """SIGTERM (the server stops its kernels), then SIGKILL; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start(
+    app: str, module: str, token_option: str, folder: str, args: list[str], timeout: float
+) -> RunningServer:
+    """Start ``python -m <module>`` and wait (bounded) until its ``/api`` answers."""
+    port, token = free_port(), secrets.token_hex(24)
+    env = dict(os.environ)
+    for name in ("CONFIG", "RUNTIME", "DATA"):  # the caller's own Jupyter settings play no part
+        env[f"JUPYTER_{name}_DIR"] = os.path.join(folder, f"{app}-{name.lower()}")
+    command = [sys.executable, "-m", module, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}"]
+    command += [f"--{app}.port_retries=0", f"--{token_option}={token}", *args]
+    log_file = os.path.join(folder, f"{app}.log")
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    server = RunningServer(process, f"http://127.0.0.1:{port}", token, log_file)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            server.api("GET", "/api")
+            return server
+        except urllib.error.URLError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"{module} did not start; its log is {log_file}") from None
+            time.sleep(0.1)
+
+
+def start_jupyter_server(folder: str, *args: str, timeout: float = 60.0) -> RunningServer:
+    """jupyter_server on 127.0.0.1 with a random token; ``args`` are more ServerApp options."""
+    options = ["--ServerApp.open_browser=False", f"--ServerApp.root_dir={folder}", *args]
+    if os.geteuid() == 0:
+        options.append("--allow-root")  # containers and CI often run as root
+    return _start("ServerApp", "jupyter_server", "IdentityProvider.token", folder, options, timeout)
+
+
+def start_kernel_gateway(folder: str, *args: str, timeout: float = 60.0) -> RunningServer:
+    """A Jupyter Kernel Gateway on 127.0.0.1 with a random token."""
+    token_option = "KernelGatewayApp.auth_token"
+    return _start("KernelGatewayApp", "kernel_gateway", token_option, folder, list(args), timeout)
+
+
+def encode_v1(channel: str, msg: dict[str, Any]) -> bytes:
+    """One v1 binary frame: offset count, offsets (u64, little-endian), channel, parts, buffers."""
+    keys = ("header", "parent_header", "metadata", "content")
+    frames = [channel.encode(), *(json.dumps(msg[key]).encode() for key in keys)]
+    frames += msg.get("buffers", [])
+    offsets = [8 * (len(frames) + 2)]  # the first frame starts after the count and the offsets
+    for frame in frames:
+        offsets.append(offsets[-1] + len(frame))
+    numbers = [len(offsets), *offsets]
+    return b"".join(number.to_bytes(8, "little") for number in numbers) + b"".join(frames)
+
+
+def decode_v1(data: bytes) -> dict[str, Any]:
+    """The message in a v1 binary frame, with its ``channel``."""
+    count = int.from_bytes(data[:8], "little")
+    offsets = [int.from_bytes(data[8 * i : 8 * i + 8], "little") for i in range(1, count + 1)]
+    frames = [data[start:end] for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
+    header, parent, metadata, content = (json.loads(frame) for frame in frames[1:5])
+    return {
+        "channel": frames[0].decode(),
+        "header": header,
+        "msg_type": header["msg_type"],
+        "parent_header": parent,
+        "metadata": metadata,
+        "content": content,
+        "buffers": frames[5:],
+    }
+
+
+def request(msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
+    """A client message; unsigned, since the server signs what it forwards to the kernel."""
+    header = {
+        "msg_id": uuid.uuid4().hex,
+        "msg_type": msg_type,
+        "username": "browser",
+        "session": uuid.uuid4().hex,
+        "date": "",
+        "version": "5.4",
+    }
+    return {"header": header, "parent_header": {}, "metadata": {}, "content": content}
+
+
+async def ws_execute(
+    server: RunningServer, kernel_id: str, code: str, v1: bool = False, timeout: float = 30.0
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Execute over the kernel's websocket; return (iopub messages busy..idle, shell reply)."""
+    url = server.base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
+    headers = {"Authorization": f"token {server.token}"}
+    ws = await websocket_connect(
+        HTTPRequest(url, headers=headers), subprotocols=[V1] if v1 else None
+    )
+    try:
+        msg = request("execute_request", {"code": code, "silent": False, "allow_stdin": False})
+        if v1:
+            await ws.write_message(encode_v1("shell", msg), binary=True)
+        else:
+            await ws.write_message(json.dumps({**msg, "channel": "shell"}))
+        iopub: list[dict[str, Any]] = []
+        reply = None
+        while reply is None or not iopub or iopub[-1]["content"].get("execution_state") != "idle":
+            data = await asyncio.wait_for(ws.read_message(), timeout)
+            if data is None:
+                raise ConnectionError("the server closed the websocket")
+            # text frames are JSON messages: accept them even when v1 was asked for
+            answer = decode_v1(data) if isinstance(data, bytes) else json.loads(data)
+            if answer["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+                continue
+            if answer["channel"] == "iopub":
+                iopub.append(answer)
+            elif answer["channel"] == "shell":
+                reply = answer
+        return iopub, reply
+    finally:
+        ws.close()
