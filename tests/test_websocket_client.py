@@ -74,3 +74,24 @@ def test_kernels_through_a_gateway(tmp_path) -> None:
             server.api("DELETE", f"/api/kernels/{kernel['id']}")
             assert gateway.api("GET", "/api/kernels")[1] == []
     assert server.process.returncode == 0 and gateway.process.returncode is not None
+
+
+def test_a_server_does_not_outlive_a_program_that_fails_halfway(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import wait_until_gone
+
+    script = (
+        "from utils.jupyter_servers import start_jupyter_server\n"
+        f"server = start_jupyter_server({str(tmp_path)!r})\n"
+        "server.api('POST', '/api/kernels', {'name': 'python3'})\n"
+        "print('PID', server.process.pid, flush=True)\n"
+        "raise SystemExit('failing halfway')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert "failing halfway" in result.stderr
+    pid = int(result.stdout.split("PID")[1].split()[0])
+    assert wait_until_gone(pid), "the server outlived the program that started it"

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
 import secrets
@@ -29,7 +30,7 @@ from tornado.websocket import websocket_connect
 V1 = "v1.kernel.websocket.jupyter.org"
 
 
-@dataclass
+@dataclass(eq=False)
 class RunningServer:
     """A server process, where it listens, and its token. Stop it with :meth:`stop` or ``with``."""
 
@@ -51,6 +52,7 @@ class RunningServer:
 
     def stop(self, timeout: float = 20.0) -> int:
         """SIGTERM (the server stops its kernels), then SIGKILL; returns the exit code."""
+        _running.discard(self)
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -65,6 +67,16 @@ class RunningServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+_running: set[RunningServer] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop every server this process started and did not stop (e.g. a page that failed halfway)."""
+    for server in list(_running):
+        server.stop()
 
 
 def free_port() -> int:
@@ -88,6 +100,7 @@ def _start(
     with open(log_file, "wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     server = RunningServer(process, f"http://127.0.0.1:{port}", token, log_file)
+    _running.add(server)
     deadline = time.monotonic() + timeout
     while True:
         try:
