@@ -26,8 +26,10 @@ from pathlib import Path
 
 import nbformat
 import pexpect
+
+# run as a script, this file's folder is on sys.path: reuse the baseline of the other benchmark
+from bench_get_messages import connected_client, drain_until_idle
 from jupyter_client import AsyncKernelClient
-from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.threaded import ThreadedKernelClient, ThreadedZMQSocketChannel
 from nbclient import NotebookClient
 
@@ -46,23 +48,6 @@ def timed(call: Callable[[], object], calls: int) -> list[float]:
         call()
         samples.append(time.perf_counter() - start)
     return samples
-
-
-def blocking_client(connection_file: str) -> BlockingKernelClient:
-    client = BlockingKernelClient()
-    client.load_connection_file(connection_file)
-    client.start_channels()
-    client.wait_for_ready(timeout=30)
-    return client
-
-
-def plain_loop(client: BlockingKernelClient) -> None:
-    msg_id = client.execute(CODE)
-    while True:
-        msg = client.get_iopub_msg(timeout=30)
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
-            if msg["content"]["execution_state"] == "idle":
-                return
 
 
 def threaded_way(connection_file: str) -> tuple[Callable[[], None], Callable[[], None]]:
@@ -129,8 +114,10 @@ def measure(calls: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder, IPKernelAppProcess() as kernel:
         cf = kernel.connection_file
-        plain = blocking_client(cf)
-        results["blocking (plain loop)"] = timed(lambda: plain_loop(plain), calls)
+        plain = connected_client(cf)
+        results["blocking (plain loop)"] = timed(
+            lambda: drain_until_idle(plain, plain.execute(CODE)), calls
+        )
         results["get_messages (reused client)"] = timed(
             lambda: get_messages(client=plain, code=CODE), calls
         )

@@ -45,12 +45,7 @@ class MalformedKernel(EchoKernel):
     async def do_execute(self, code: str, silent: bool, *args: Any, **kwargs: Any) -> dict:
         content = {"execution_count": self.execution_count, "metadata": {}, "value": code}
         self.send_response(self.iopub_socket, "execute_result", content)
-        return {
-            "status": "ok",
-            "execution_count": self.execution_count,
-            "payload": [],
-            "user_expressions": {},
-        }
+        return await super().do_execute(code, silent=True)  # the echo kernel's ok reply, no echo
 
 
 if __name__ == "__main__":
