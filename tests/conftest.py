@@ -1,4 +1,7 @@
-"""Shared set-up: private Jupyter/IPython dirs for the run, a kernel fixture, and a leak check."""
+"""Shared set-up of the tests: the example kernels' kernelspecs, a kernel fixture, a leak check.
+
+The private IPython/Jupyter folders of the run are set by the repository's root ``conftest.py``.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +19,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from kernels import kernelspec
 from utils.run_jupyter_kernel import IPKernelAppProcess
 
-# Everything kernels and tools write (history, runtime files, matplotlib cache) goes to a
-# temporary folder of this run: nothing outside the repository or a temp dir is written.
-_PRIVATE = tempfile.mkdtemp(prefix="book-tests-")
-for _name in ("IPYTHONDIR", "JUPYTER_RUNTIME_DIR", "MPLCONFIGDIR"):
-    os.environ[_name] = os.path.join(_PRIVATE, _name.lower())
+_PRIVATE = tempfile.mkdtemp(prefix="book-kernelspecs-")
 
 # The book's example kernels, as kernelspecs in a private prefix on JUPYTER_PATH (never in the
 # user's or the system's kernel folders): KernelManager(kernel_name=...) finds them there.

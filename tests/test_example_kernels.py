@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BOOK_KERNELS
 from jupyter_client import KernelManager
 from jupyter_core.paths import jupyter_data_dir
 
+from conftest import BOOK_KERNELS
 from kernels.misbehaving import DyingKernel, MalformedKernel, SilentKernel
 from kernels.sqlite import SqliteKernel
 from utils.run_jupyter_kernel import (

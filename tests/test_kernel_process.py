@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import pid_alive, wait_until_gone
 from nbclient import NotebookClient
 
+from conftest import pid_alive, wait_until_gone
 from utils.run_jupyter_kernel import (
     ConnectionFileError,
     ConnectionFileInUseError,

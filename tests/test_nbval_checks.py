@@ -67,6 +67,8 @@ def test_sanitizer_replaces_volatile_values() -> None:
     assert sanitize(header) == (
         "{'msg_id': '<MSG_ID>', 'username': '<USER>', 'session': '<HEX_ID>', 'date': <DATETIME>}"
     )
+    sent = "'date': datetime.datetime(2026, 11, 25, 18, 30, 1, 5, tzinfo=datetime.timezone.utc)}"
+    assert sanitize(sent) == "'date': <DATETIME>}"
     assert (
         sanitize('"shell_port": 33057, "ip": "127.0.0.1"')
         == '"shell_port": <PORT>, "ip": "127.0.0.1"'

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +26,7 @@ from utils.protocol import (
     report,
     validate_message,
 )
-from utils.run_jupyter_kernel import IPKernelAppProcess
+from utils.run_jupyter_kernel import IPKernelAppProcess, NoReplyError
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_TYPES = [t for types in MESSAGE_TYPES.values() for t in types]
@@ -211,3 +214,41 @@ def test_exchanges_group_answers_by_request(traffic: list[dict]) -> None:
     rows = {request: (reply, effects) for request, reply, effects in exchanges(traffic)}
     assert rows["execute_request"] == ("execute_reply", "error, execute_input, status, stream")
     assert rows["comm_info_request"][0] == "comm_info_reply"  # its iopub status was not read
+
+
+# --------------------------------------------------------------------------- recording_client
+
+
+def test_a_recording_client_sees_all_of_its_first_requests_iopub(
+    kernel: IPKernelAppProcess,
+) -> None:
+    """Also when another client is subscribed already, so that no iopub_welcome comes."""
+    other = recording_client(kernel.connection_file)
+    try:
+        for _ in range(20):
+            client = recording_client(kernel.connection_file)
+            try:
+                msg_id = client.kernel_info()
+                client.get_shell_msg(timeout=30)
+                states = []
+                while "idle" not in states:
+                    msg = client.get_iopub_msg(timeout=30)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        states.append(msg["content"]["execution_state"])
+                assert states == ["busy", "idle"]
+            finally:
+                client.stop_channels()
+    finally:
+        other.stop_channels()
+
+
+def test_a_recording_client_of_a_stopped_kernel_fails_in_bounded_time(tmp_path: Path) -> None:
+    with IPKernelAppProcess(tmp_path / "kernel.json") as kernel:
+        os.kill(kernel.pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            with pytest.raises(NoReplyError, match="nothing arrived on iopub within 1.0 s"):
+                recording_client(kernel.connection_file, timeout=1.0)
+            assert time.monotonic() - start < 5
+        finally:
+            os.kill(kernel.pid, signal.SIGCONT)

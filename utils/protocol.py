@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +23,8 @@ from jsonschema import Draft4Validator, ValidationError
 from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.session import Session
 from jupyter_kernel_test import msgspec_v5
+
+from .run_jupyter_kernel import NoReplyError, _connect, load_connection_info
 
 __all__ = [
     "LIVE_TYPES_LINE",
@@ -88,8 +91,11 @@ _ERROR_REPLY = _content({"status": {"enum": ["error"]}, "ename": _STR, "evalue":
 OWN_SCHEMAS: dict[str, Draft4Validator] = {
     "debug_request": _content({**_DAP_BASE, "type": {"enum": ["request"]}, "command": _STR},
                               {"arguments": _OBJ}),
-    "debug_reply": _content({**_DAP_BASE, "type": {"enum": ["response"]}, "request_seq": _INT,
-                             "success": _BOOL, "command": _STR}, {"message": _STR, "body": {}}),
+    # DAP responses have a seq, but the replies ipykernel makes itself (dumpCell, debugInfo:
+    # Jupyter's own commands, not debugpy's) have none, as in the spec's examples of them.
+    "debug_reply": _content({"type": {"enum": ["response"]}, "request_seq": _INT,
+                             "success": _BOOL, "command": _STR},
+                            {**_DAP_BASE, "message": _STR, "body": {}}),
     "debug_event": _content({**_DAP_BASE, "type": {"enum": ["event"]}, "event": _STR},
                             {"body": _OBJ}),
     "create_subshell_request": _content({}),
@@ -99,12 +105,14 @@ OWN_SCHEMAS: dict[str, Draft4Validator] = {
     "list_subshell_request": _content({}),
     "list_subshell_reply": _content({"status": {"enum": ["ok"]}, "subshell_id": _STR_LIST}),
     "iopub_welcome": _content({"subscription": _STR}),
+    # A comm opened by the comm package in the kernel says "target_module": null.
     "comm_open": _content({"comm_id": _STR, "target_name": _STR, "data": _OBJ},
-                          {"target_module": _STR}),
+                          {"target_module": {"type": ["string", "null"]}}),
     "comm_msg": _content({"comm_id": _STR, "data": _OBJ}),
     "comm_close": _content({"comm_id": _STR}, {"data": _OBJ}),
-    # ipykernel answers a request it skips after an error with status "aborted"; the spec
-    # spells it "abort" and msgspec_v5 cannot check it (its schema has a type "list").
+    # ipykernel answers a request it skipped after an error with status "aborted" (the spec's
+    # general reply rules spell it "abort"); msgspec_v5 cannot check it (its schema has a
+    # type "list").
     "aborted_reply": _content({"status": {"enum": ["aborted", "abort"]}}),
     # The spec says input_request.password is a bool; msgspec_v5 asks for a number.
     "input_request": _content({"prompt": _STR, "password": _BOOL}),
@@ -194,11 +202,39 @@ class RecordingSession(Session):
         return msg
 
 
-def recording_client(connection_file: str | os.PathLike[str]) -> BlockingKernelClient:
-    """A blocking client, all channels started, whose ``session.record`` keeps its traffic."""
+def recording_client(
+    connection_file: str | os.PathLike[str], timeout: float = 30.0
+) -> BlockingKernelClient:
+    """A blocking client, all channels started, whose ``session.record`` keeps its traffic.
+
+    It returns once its iopub subscription is known to work: an ``iopub_welcome`` arrived
+    (sent when a subscription is new to the kernel) or the ``status`` of a ``kernel_info``
+    probe sent by a throwaway client. Every request sent afterwards therefore has all its iopub
+    messages seen, and a record does not depend on how fast the subscription took effect. The
+    message that proved it stays queued for the caller to read (and so to record).
+
+    Raises
+    ------
+    NoReplyError
+        If nothing arrives on iopub within ``timeout`` seconds.
+    """
+    info = load_connection_info(connection_file)
     client = BlockingKernelClient(context=zmq.Context.instance(), session=RecordingSession())
-    client.load_connection_file(str(connection_file))
+    client.load_connection_info(info)
     client.start_channels()
+    deadline, prober = time.monotonic() + timeout, None
+    try:
+        while not client.iopub_channel.socket.poll(100):
+            if time.monotonic() > deadline:
+                raise NoReplyError(f"nothing arrived on iopub within {timeout} s")
+            prober = prober or _connect(info, iopub=False)
+            prober.kernel_info()
+    except BaseException:
+        client.stop_channels()
+        raise
+    finally:
+        if prober is not None:
+            prober.stop_channels()
     return client
 
 
