@@ -252,3 +252,33 @@ def test_a_recording_client_of_a_stopped_kernel_fails_in_bounded_time(tmp_path: 
             assert time.monotonic() - start < 5
         finally:
             os.kill(kernel.pid, signal.SIGCONT)
+
+
+def retyped(record: list[dict], msg_type: str, content: dict) -> dict:
+    """A copy of a real message of the record, turned into ``msg_type`` with ``content``."""
+    msg = by_type(record, "status")
+    msg["header"]["msg_type"] = msg["msg_type"] = msg_type
+    msg["content"] = content
+    return msg
+
+
+def test_ipykernels_null_target_module_and_seqless_debug_replies_are_accepted(
+    traffic: list[dict],
+) -> None:
+    """Allowed, narrowly: the rest of each schema still holds."""
+    comm_open = {"comm_id": "c", "target_name": "t", "data": {}, "target_module": None}
+    assert validate_message(retyped(traffic, "comm_open", comm_open)) == "own"
+    with pytest.raises(MessageSchemaError, match="field content.target_module: 3 is not"):
+        validate_message(retyped(traffic, "comm_open", {**comm_open, "target_module": 3}))
+    dump_cell = {"type": "response", "request_seq": 4, "success": True, "command": "dumpCell"}
+    assert validate_message(retyped(traffic, "debug_reply", dump_cell)) == "own"
+    without_request_seq = {k: v for k, v in dump_cell.items() if k != "request_seq"}
+    with pytest.raises(MessageSchemaError, match="field content.request_seq: "):
+        validate_message(retyped(traffic, "debug_reply", without_request_seq))
+
+
+def test_an_error_reply_without_ename_fails(traffic: list[dict]) -> None:
+    """ipykernel 7.4's answer to deleting an unknown subshell, shown on the subshells page."""
+    content = {"status": "error", "evalue": "Unknown subshell_id 'x'"}
+    with pytest.raises(MessageSchemaError, match="field content.ename: 'ename' is a required"):
+        validate_message(retyped(traffic, "delete_subshell_reply", content))
