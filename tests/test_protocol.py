@@ -225,7 +225,7 @@ def test_a_recording_client_sees_all_of_its_first_requests_iopub(
     """Also when another client is subscribed already, so that no iopub_welcome comes."""
     other = recording_client(kernel.connection_file)
     try:
-        for _ in range(20):
+        for _ in range(10):
             client = recording_client(kernel.connection_file)
             try:
                 msg_id = client.kernel_info()
@@ -282,3 +282,13 @@ def test_an_error_reply_without_ename_fails(traffic: list[dict]) -> None:
     content = {"status": "error", "evalue": "Unknown subshell_id 'x'"}
     with pytest.raises(MessageSchemaError, match="field content.ename: 'ename' is a required"):
         validate_message(retyped(traffic, "delete_subshell_reply", content))
+
+
+def test_report_names_iopub_welcome_only_when_asked(traffic: list[dict]) -> None:
+    """Whether a client gets a welcome depends on timing; a broken one fails all the same."""
+    assert "iopub_welcome" not in report(traffic).split(": ", 1)[1].split(", ")
+    assert "iopub_welcome" in report(traffic, with_welcome=True).split(": ", 1)[1].split(", ")
+    broken = by_type(traffic, "iopub_welcome")
+    del broken["content"]["subscription"]
+    with pytest.raises(MessageSchemaError, match="field content.subscription"):
+        report(traffic, [broken])
