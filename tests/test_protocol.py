@@ -225,8 +225,8 @@ def test_a_recording_client_sees_all_of_its_first_requests_iopub(
     """Also when another client is subscribed already, so that no iopub_welcome comes."""
     other = recording_client(kernel.connection_file)
     try:
-        for _ in range(10):
-            client = recording_client(kernel.connection_file)
+        for _ in range(20):  # no welcome comes: each proof is a probe's status, so no need to wait
+            client = recording_client(kernel.connection_file, welcome_wait=0.1)
             try:
                 msg_id = client.kernel_info()
                 client.get_shell_msg(timeout=30)
