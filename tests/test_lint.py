@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PATHS = ["conftest.py", "utils", "kernels", "tests", "benchmarks", "notebooks"]
+PATHS = ["conftest.py", "_ext", "utils", "kernels", "tests", "benchmarks", "notebooks"]
 
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["check", "format"])

@@ -33,8 +33,10 @@ def run_nbval(*notebooks: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_an_altered_stored_output_fails_nbval(tmp_path: Path) -> None:
     """A copy of a page with one stored result changed (84 to 85) fails; the original passes."""
     nb = json.loads(PAGE.read_text())
-    altered_cells = 0
+    altered_cells, code_cells, altered_index = 0, 0, None
     for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            code_cells += 1
         for output in cell.get("outputs", []):
             text = "".join(output.get("data", {}).get("text/plain", []))
             if "execute_result: 84" in text:
@@ -42,6 +44,7 @@ def test_an_altered_stored_output_fails_nbval(tmp_path: Path) -> None:
                     "execute_result: 84", "execute_result: 85"
                 )
                 altered_cells += 1
+                altered_index = code_cells - 1  # nbval numbers code cells from 0
     assert altered_cells == 1, "the page no longer stores the output this test alters"
     altered = tmp_path / "altered.ipynb"
     altered.write_text(json.dumps(nb))
@@ -54,7 +57,8 @@ def test_an_altered_stored_output_fails_nbval(tmp_path: Path) -> None:
     assert result.returncode == 1, report[-3000:]
     assert re.search(r"\b1 failed\b", report.splitlines()[-1]), report[-3000:]
     failed = [line for line in report.splitlines() if line.startswith("FAILED")]
-    assert failed == ["FAILED altered.ipynb::Cell 1 - Notebook cell execution failed"], failed
+    expected = f"FAILED altered.ipynb::Cell {altered_index} - Notebook cell execution failed"
+    assert failed == [expected], failed
     assert "+ _result: 85" in report  # nbval names the value that differs
 
 

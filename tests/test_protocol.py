@@ -24,6 +24,7 @@ from utils.protocol import (
     exchanges,
     recording_client,
     report,
+    reported_types,
     validate_message,
 )
 from utils.run_jupyter_kernel import IPKernelAppProcess, NoReplyError
@@ -65,11 +66,7 @@ def checked_lines(notebook: Path) -> Iterator[str]:
 
 def live_types(notebook: Path) -> set[str]:
     """The message types a page's stored, nbval-checked outputs say it captured and validated."""
-    found: set[str] = set()
-    for line in checked_lines(notebook):
-        if line.startswith(LIVE_TYPES_LINE):
-            found.update(t.strip() for t in line[len(LIVE_TYPES_LINE) :].split(","))
-    return found
+    return reported_types("\n".join(checked_lines(notebook)))
 
 
 PAGES = sorted((ROOT / "notebooks").rglob("*.ipynb"))
@@ -132,9 +129,9 @@ def by_type(record: list[dict], msg_type: str) -> dict:
 
 
 def test_a_real_record_validates_in_both_directions(traffic: list[dict]) -> None:
-    line = report(traffic)
+    types = reported_types(report(traffic))
     for msg_type in ("execute_request", "execute_reply", "stream", "error", "comm_info_reply"):
-        assert msg_type in line.split(": ", 1)[1].split(", ")
+        assert msg_type in types
     assert validate_message(by_type(traffic, "execute_request")) == "msgspec_v5"
     assert validate_message(by_type(traffic, "iopub_welcome")) == "own"
 
@@ -286,8 +283,8 @@ def test_an_error_reply_without_ename_fails(traffic: list[dict]) -> None:
 
 def test_report_names_iopub_welcome_only_when_asked(traffic: list[dict]) -> None:
     """Whether a client gets a welcome depends on timing; a broken one fails all the same."""
-    assert "iopub_welcome" not in report(traffic).split(": ", 1)[1].split(", ")
-    assert "iopub_welcome" in report(traffic, with_welcome=True).split(": ", 1)[1].split(", ")
+    assert "iopub_welcome" not in reported_types(report(traffic))
+    assert "iopub_welcome" in reported_types(report(traffic, with_welcome=True))
     broken = by_type(traffic, "iopub_welcome")
     del broken["content"]["subscription"]
     with pytest.raises(MessageSchemaError, match="field content.subscription"):

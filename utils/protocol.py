@@ -24,6 +24,7 @@ from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.session import Session
 from jupyter_kernel_test import msgspec_v5
 
+from .display import wrap
 from .run_jupyter_kernel import NoReplyError, _connect, load_connection_info
 
 __all__ = [
@@ -32,9 +33,11 @@ __all__ = [
     "SPEC_VERSION",
     "MessageSchemaError",
     "RecordingSession",
+    "channel_of",
     "exchanges",
     "recording_client",
     "report",
+    "reported_types",
     "validate_message",
 ]
 
@@ -183,23 +186,60 @@ class RecordingSession(Session):
 
     Messages it sends are recorded as ``Session.send`` returns them; messages it receives as
     ``Session.deserialize`` returns them. Both carry ``header``, ``parent_header``,
-    ``metadata`` and ``content``.
+    ``metadata`` and ``content``. For each message it sends, :attr:`channels` keeps the
+    channel it went out on (once :attr:`sockets` names the client's sockets, as
+    :func:`recording_client` does), so :meth:`channel_of` can tell every message's channel.
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.record: list[dict[str, Any]] = []
+        #: ``msg_id`` of every message this session sent -> the channel it was sent on.
+        self.channels: dict[str, str] = {}
+        #: ``id()`` of each of the client's sockets -> its channel name.
+        self.sockets: dict[int, str] = {}
 
     def send(self, stream: Any, msg_or_type: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
         msg = super().send(stream, msg_or_type, *args, **kwargs)
         if msg is not None:
             self.record.append(msg)
+            self.channels[msg["header"]["msg_id"]] = self.sockets.get(id(stream), "")
         return msg
 
     def deserialize(self, msg_list: Any, content: bool = True, copy: bool = True) -> Any:  # noqa: D102
         msg = super().deserialize(msg_list, content=content, copy=copy)
         self.record.append(msg)
         return msg
+
+    def sent(self, msg: dict[str, Any]) -> bool:
+        """True for a message this session sent, False for one it received."""
+        return msg["header"]["msg_id"] in self.channels
+
+    def channel_of(self, msg: dict[str, Any]) -> str:
+        """The channel ``msg`` travelled on: as sent, or as the request it answers was sent."""
+        known = self.channels.get(msg["header"]["msg_id"])
+        if known:
+            return known
+        parent = self.channels.get(msg.get("parent_header", {}).get("msg_id", ""))
+        if parent and msg["header"]["msg_type"].endswith("_reply"):
+            return parent
+        return channel_of(msg, sent=self.sent(msg))
+
+
+def channel_of(msg: dict[str, Any], sent: bool | None = None) -> str:
+    """The channel a message of this type travels on, from its type alone.
+
+    ``kernel_info_*`` may travel on shell or control; it counts as shell here
+    (:meth:`RecordingSession.channel_of` knows better). Comm messages go on shell when a
+    client sends them (``sent``) and on iopub when the kernel does.
+    """
+    kind = msg["header"]["msg_type"]
+    if kind in MESSAGE_TYPES["comms"]:
+        return "shell" if sent else "iopub"
+    for channel in ("shell", "control", "iopub", "stdin"):
+        if kind in MESSAGE_TYPES[channel]:
+            return channel
+    return ""
 
 
 def recording_client(
@@ -226,6 +266,8 @@ def recording_client(
     client = BlockingKernelClient(context=zmq.Context.instance(), session=RecordingSession())
     client.load_connection_info(info)
     client.start_channels()
+    for name in ("shell", "iopub", "stdin", "control"):
+        client.session.sockets[id(getattr(client, f"{name}_channel").socket)] = name
     deadline, prober = time.monotonic() + timeout, None
     try:
         quiet_wait = int(min(welcome_wait, timeout) * 1000)
@@ -247,7 +289,8 @@ def recording_client(
 def report(*records: Iterable[dict[str, Any]], with_welcome: bool = False) -> str:
     """Validate every message of ``records``; return one line naming their types, sorted.
 
-    The line starts with :data:`LIVE_TYPES_LINE`. It holds no counts, which depend on
+    The line starts with :data:`LIVE_TYPES_LINE` and is folded to fit a page (continuation
+    lines are indented; :func:`reported_types` reads it back). It holds no counts, which depend on
     timing (how output was flushed, how many probes a subscription needed), so it is stable.
     ``iopub_welcome`` is validated like every message but named only if ``with_welcome``:
     whether a client gets one depends on timing too (ipykernel 7.4 can miss a subscription
@@ -270,7 +313,23 @@ def report(*records: Iterable[dict[str, Any]], with_welcome: bool = False) -> st
         raise MessageSchemaError("\n".join(failures))
     if not with_welcome:
         types.discard("iopub_welcome")
-    return f"{LIVE_TYPES_LINE} {', '.join(sorted(types))}"
+    return wrap(f"{LIVE_TYPES_LINE} {', '.join(sorted(types))}")
+
+
+def reported_types(text: str) -> set[str]:
+    """The message types named by the :func:`report` lines in ``text`` (an output, say)."""
+    found: set[str] = set()
+    words: list[str] | None = None  # the report being read, if any
+    for line in [*text.splitlines(), ""]:
+        if words is not None and line.startswith("    "):
+            words.append(line)
+            continue
+        if words is not None:
+            found.update(t.strip() for t in ",".join(words).split(",") if t.strip())
+            words = None
+        if line.startswith(LIVE_TYPES_LINE):
+            words = [line[len(LIVE_TYPES_LINE) :]]
+    return found
 
 
 def exchanges(record: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:

@@ -1,0 +1,266 @@
+"""The book's fixed pictures: architecture, sockets, threads, states, frames.
+
+Each function returns a :class:`utils.diagrams.Drawing` drawn with :func:`utils.diagrams.boxes`.
+What they draw is checked where the pages show it live: the socket types on
+[The wire](../notebooks/protocol/the-wire.ipynb), the threads on
+[Control](../notebooks/protocol/control.ipynb), the states on
+[IOPub](../notebooks/protocol/iopub.ipynb). Pictures of one capture (a sequence of messages)
+are drawn by the pages themselves, with :func:`utils.diagrams.sequence_from_record`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .diagrams import Box, Drawing, Link, boxes
+
+__all__ = [
+    "architecture",
+    "channels",
+    "frame_stack",
+    "gateway_hops",
+    "ipykernel_threads",
+    "kernel_states",
+]
+
+CLIENT = {"fill": "#e3f2fd", "stroke": "#1565c0"}
+SERVER = {"fill": "#e8f5e9", "stroke": "#2e7d32"}
+KERNEL = {"fill": "#fff3e0", "stroke": "#e65100"}
+FRAME = {"fill": "#fafafa", "stroke": "#78909c", "frame": True}
+
+
+def architecture() -> Drawing:
+    """Who talks to the kernel: the browser through jupyter_server, other clients directly."""
+    items = [
+        Box("browser", "browser\nJupyterLab", 10, 60, 170, 60, **CLIENT),
+        Box(
+            "server", "jupyter_server\nowns kernels, relays messages", 250, 60, 240, 60, **SERVER
+        ),  # fmt: skip
+        Box("kernel", "kernel process\nipykernel, IRkernel, ...", 580, 115, 170, 70, **KERNEL),
+        Box(
+            "script", "a client in Python\nnbclient, jupyter console", 250, 180, 240, 60, **CLIENT
+        ),  # fmt: skip
+    ]
+    links = [
+        Link("browser", "server", "websocket", "websocket", both=True),
+        Link("server", "kernel", "ZeroMQ", "shell", both=True),
+        Link("script", "kernel", "ZeroMQ", "shell", both=True),
+    ]
+    return boxes(
+        items,
+        links,
+        title="Who talks to a kernel, and how",
+        alt=(
+            "The browser running JupyterLab never speaks ZeroMQ: it exchanges the kernel's "
+            "messages with jupyter_server over one websocket, and jupyter_server talks to the "
+            "kernel process over five ZeroMQ channels. A Python client such as nbclient or "
+            "jupyter console connects to the kernel's five ZeroMQ channels directly."
+        ),
+        legend=False,
+    )
+
+
+_SOCKETS = [  # channel, client socket, kernel socket (ipykernel 7.4), what travels
+    ("shell", "DEALER", "ROUTER", "requests -> replies"),
+    ("iopub", "SUB", "XPUB", "<- status, output, results, errors"),
+    ("stdin", "DEALER", "ROUTER", "<- input_request, input_reply ->"),
+    ("control", "DEALER", "ROUTER", "shutdown, interrupt, debug -> replies"),
+    ("heartbeat", "REQ", "ROUTER", "bytes -> the same bytes"),
+]
+
+
+def channels() -> Drawing:
+    """The five channels: the socket type at each end, and what travels on each."""
+    items = [
+        Box("client", "client", 10, 40, 200, 330, **FRAME),
+        Box("kernel", "kernel (binds every port)", 550, 40, 200, 330, **FRAME),
+    ]
+    links = []
+    for row, (channel, client_type, kernel_type, what) in enumerate(_SOCKETS):
+        y = 66 + row * 60
+        items.append(Box(f"c-{channel}", client_type, 30, y, 120, 36, mono=True, **CLIENT))
+        items.append(Box(f"k-{channel}", kernel_type, 610, y, 120, 36, mono=True, **KERNEL))
+        toward_kernel = channel in ("shell", "control", "heartbeat")
+        source, target = (f"c-{channel}", f"k-{channel}")
+        if not toward_kernel:
+            source, target = target, source
+        links.append(
+            Link(
+                source,
+                target,
+                f"{channel}: {what}",
+                channel,
+                both=channel in ("shell", "stdin", "control", "heartbeat"),
+            )  # fmt: skip
+        )
+    return boxes(
+        items,
+        links,
+        title="Five channels, and the ZeroMQ socket at each end",
+        alt=(
+            "The client connects five sockets to the kernel's five: shell, stdin and control "
+            "are DEALER sockets talking to the kernel's ROUTER sockets; iopub is a SUB socket "
+            "receiving from the kernel's XPUB socket; the heartbeat is a REQ socket whose bytes "
+            "ipykernel's ROUTER socket echoes back (the spec describes the kernel's end as REP)."
+        ),
+        legend=False,
+    )
+
+
+def ipykernel_threads() -> Drawing:
+    """The threads of an ipykernel 7.4 process and the sockets each one serves."""
+    kernel = dict(KERNEL, w=170, h=70)
+    items = [
+        Box("process", "one ipykernel 7.4 process", 10, 40, 740, 350, **FRAME),
+        Box(
+            "shellch",
+            "shell channel thread\nreads the shell socket,\nroutes each request",
+            30,
+            140,
+            190,
+            70,
+            **KERNEL,
+        ),  # fmt: skip
+        Box("main", "main thread\nruns the main shell's\ncode (event loop)", 290, 70, **kernel),
+        Box(
+            "sub", "subshell threads\none per subshell,\neach with its queue", 290, 210, **kernel
+        ),  # fmt: skip
+        Box(
+            "iopub", "IOPub thread\nsends iopub messages,\nwelcomes subscribers", 550, 140, **kernel
+        ),  # fmt: skip
+        Box(
+            "control", "control thread\nshutdown, interrupt,\ndebug, subshells", 20, 305, **kernel
+        ),  # fmt: skip
+        Box("hb", "heartbeat thread\nechoes the bytes\nit receives", 205, 305, **kernel),
+        Box("poller", "parent poller\nexits when the\nparent process dies", 390, 305, **kernel),
+        Box(
+            "fd", "output watchers\nturn fd 1 and 2\ninto stream messages", 575, 305, **kernel
+        ),  # fmt: skip
+    ]
+    links = [
+        Link("shellch", "main", "", "shell"),
+        Link("shellch", "sub", "", "shell"),
+        Link("main", "iopub", "", "iopub"),
+        Link("sub", "iopub", "", "iopub"),
+    ]
+    return boxes(
+        items,
+        links,
+        title="The threads of one ipykernel process",
+        alt=(
+            "Inside one ipykernel 7.4 process: a shell channel thread reads the shell socket "
+            "and hands each request to the main thread or to a subshell thread, which run the "
+            "code; an IOPub thread sends every iopub message they publish; a control "
+            "thread serves the control channel; a "
+            "heartbeat thread echoes pings; a parent poller watches the process that started "
+            "the kernel; and watcher threads turn output written to file descriptors 1 and 2 "
+            "into stream messages."
+        ),
+        legend=False,
+    )
+
+
+def kernel_states() -> Drawing:
+    """The execution states of the spec, and the two that jupyter_server makes up."""
+    items = [
+        Box("starting", "starting", 20, 80, 120, 40, mono=True, **KERNEL),
+        Box("idle", "idle", 250, 80, 120, 40, mono=True, **KERNEL),
+        Box("busy", "busy", 590, 80, 120, 40, mono=True, **KERNEL),
+        Box(
+            "server",
+            "made by jupyter_server, never sent by a kernel",
+            200,
+            180,
+            550,
+            110,
+            fill="#f1f8e9",
+            stroke="#558b2f",
+            frame=True,
+        ),  # fmt: skip
+        Box("restarting", "restarting", 250, 225, 120, 40, mono=True, **SERVER),
+        Box("dead", "dead", 590, 225, 120, 40, mono=True, **SERVER),
+    ]
+    links = [
+        Link("starting", "idle", "ready", "iopub"),
+        Link("idle", "busy", "a request arrives", "iopub", offset=-14),
+        Link("busy", "idle", "its reply is sent", "iopub", offset=-14),
+        Link("busy", "restarting", "process died", "http", dashed=True, label_at=0.3),
+        Link("restarting", "idle", "restarted", "http", dashed=True),
+        Link("restarting", "dead", "restarts used up", "http", dashed=True),
+    ]
+    return boxes(
+        items,
+        links,
+        title="Kernel states: three from the spec, two from the server",
+        alt=(
+            "A kernel publishes status starting once, then idle; each request moves it to busy "
+            "and back to idle. The states restarting and dead are not in the spec: "
+            "jupyter_server publishes them itself to its websocket clients when the kernel "
+            "process dies and it restarts the kernel, or gives up restarting it."
+        ),
+        legend=False,
+    )
+
+
+def gateway_hops() -> Drawing:
+    """A notebook server whose kernels live behind a Kernel Gateway: two hops to the kernel."""
+    items = [
+        Box("browser", "browser\nJupyterLab", 10, 70, 140, 56, **CLIENT),
+        Box("server", "jupyter_server\n--gateway-url", 200, 70, 160, 56, **SERVER),
+        Box("gateway", "Kernel Gateway\nstarts and owns kernels", 410, 70, 170, 56, **SERVER),
+        Box("kernel", "kernel\nipykernel", 630, 70, 120, 56, **KERNEL),
+    ]
+    links = [
+        Link("browser", "server", "websocket", "websocket", both=True),
+        Link("server", "gateway", "websocket", "websocket", both=True),
+        Link("gateway", "kernel", "ZeroMQ", "shell", both=True),
+    ]
+    return boxes(
+        items,
+        links,
+        title="Remote kernels: two websocket hops, then ZeroMQ",
+        alt=(
+            "With --gateway-url, jupyter_server starts no kernels itself: it forwards the "
+            "browser's websocket messages over a second websocket to a Kernel Gateway, which "
+            "owns the kernel processes and talks to them over ZeroMQ."
+        ),
+        legend=False,
+    )
+
+
+def frame_stack(frames: Sequence[tuple[str, str]] | None = None) -> Drawing:
+    """The frames of one message as ZeroMQ carries it, top frame first.
+
+    ``frames`` are ``(name, what it holds)`` pairs, as a page read them from a real message;
+    by default the layout the spec gives for a message with one routing identity.
+    """
+    frames = list(
+        frames
+        or [
+            ("routing identity", "added by the ROUTER socket: which peer"),
+            ("<IDS|MSG>", "the delimiter"),
+            ("signature", "HMAC-SHA256 of the four JSON frames, hex"),
+            ("header", '{"msg_id", "msg_type", "session", "date", ...}'),
+            ("parent_header", "the header of the request this answers"),
+            ("metadata", "{...}"),
+            ("content", "the message's body"),
+            ("buffers", "zero or more binary frames"),
+        ]
+    )
+    items = []
+    for row, (name, what) in enumerate(frames):
+        y = 44 + row * 38
+        style = KERNEL if name in ("header", "parent_header", "metadata", "content") else CLIENT
+        items.append(Box(f"name-{row}", name, 40, y, 200, 32, mono=True, **style))
+        items.append(Box(f"what-{row}", what, 250, y, 470, 32, mono=True, fill="#ffffff",
+                         stroke="#b0bec5"))  # fmt: skip
+    return boxes(
+        items,
+        title="One message on the wire: a stack of frames",
+        alt=(
+            "A message is a list of ZeroMQ frames, from top to bottom: "
+            + "; ".join(f"{name} ({what})" for name, what in frames)
+            + "."
+        ),
+        legend=False,
+    )
