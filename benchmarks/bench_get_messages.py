@@ -55,7 +55,7 @@ def drain_until_idle(client: BlockingKernelClient, msg_id: str) -> list[dict]:
 
 
 def drain_until_silent(client: BlockingKernelClient, silence: float) -> list[dict]:
-    """The seed page's way: read iopub until ``silence`` seconds pass without a message."""
+    """A client that reads iopub until ``silence`` seconds pass without a message."""
     messages = []
     while True:
         try:
@@ -96,7 +96,7 @@ def bench_execution(connection_file: str, calls: int) -> dict[str, list[float]]:
         if i % 10 == 0:  # about 200 ms each: a sample every tenth round is plenty
             samples["naive fresh client + wait_for_ready"].append(timed(naive_fresh))
 
-    def seed_way() -> None:
+    def silence_way() -> None:
         client = BlockingKernelClient()
         client.load_connection_file(connection_file)
         client.start_channels()
@@ -104,7 +104,7 @@ def bench_execution(connection_file: str, calls: int) -> dict[str, list[float]]:
         drain_until_silent(client, silence=5.0)
         client.stop_channels()
 
-    samples["seed: wait for 5 s of silence"] = [timed(seed_way)]
+    samples["wait for 5 s of silence"] = [timed(silence_way)]
     plain.stop_channels()
     reused.stop_channels()
     return samples

@@ -77,7 +77,7 @@ def test_only_this_executions_messages(kernel, other_client) -> None:
 def test_returns_the_moment_idle_arrives(kernel: IPKernelAppProcess) -> None:
     start = time.monotonic()
     get_messages(kernel.connection_file, "1", timeout=60)
-    assert time.monotonic() - start < 5  # the seed waited for 5 s of silence after every call
+    assert time.monotonic() - start < 5  # a wait for 5 s of silence would take 5 s after every call
 
 
 def test_500_fresh_calls_with_nobody_else_subscribed(kernel: IPKernelAppProcess) -> None:
