@@ -195,7 +195,7 @@ def test_a_message_without_metadata_fails(traffic: list[dict]) -> None:
 
 
 def test_ipykernels_aborted_and_password_spellings_are_accepted(traffic: list[dict]) -> None:
-    """ipykernel 7.4 says "aborted" (spec: "abort") and password=False (msgspec_v5: a number)."""
+    """ipykernel 7.4 says "aborted" (as the spec does) and password=False (msgspec_v5: a number)."""
     reply = by_type(traffic, "execute_reply")
     reply["content"] = {"status": "aborted"}
     assert validate_message(reply) == "own"
