@@ -65,6 +65,8 @@ def test_a_sequence_diagram_is_svg_with_its_description_as_title() -> None:
     assert float(root.get("width")) <= 780
     bundle = drawing._repr_mimebundle_()
     assert bundle["text/plain"] == drawing.alt and bundle["image/svg+xml"] == drawing.svg
+    long = sequence(["a", "b"], [], title="t", alt="word " * 40)._repr_mimebundle_()
+    assert max(map(len, long["text/plain"].splitlines())) <= WIDTH  # folded to fit
     assert "status: idle &lt;&amp;&gt;" in drawing.svg
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +69,7 @@ class Drawing:
     alt: str
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        return {"image/svg+xml": self.svg, "text/plain": self.alt}
+        return {"image/svg+xml": self.svg, "text/plain": textwrap.fill(self.alt, 88)}
 
     def save(self, path: str | Path) -> Path:
         """Write the SVG to ``path`` (for pictures kept as files in ``notebooks/images``)."""
