@@ -37,7 +37,8 @@ NOT_FITTING_YET: set[str] = {
         "protocol/the-wire", "protocol/execute", "protocol/shell-requests", "protocol/iopub",
         "protocol/stdin", "protocol/control", "protocol/debugger", "protocol/comms",
         "protocol/heartbeat", "writing-kernels/testing-a-kernel", "clients/a-client-from-scratch",
-        "clients/remote-kernels", "clients/comparison",
+        "clients/remote-kernels", "clients/comparison", "writing-kernels/a-kernel-of-your-own",
+        "clients/jupyter-server-websocket",
     ]
 }  # fmt: skip
 # A file name made of a hash, as MyST-NB names pictures: no description at all.
@@ -174,6 +175,32 @@ def test_page_renders_offline(page: str, server: str, browser) -> None:
             assert fit["height"] <= MAX_HEIGHT, f"{fit['height']} px tall: split the page"
     finally:
         context.close()
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+COLUMNS = 88  # monospace characters that fit the content column
+
+
+@pytest.mark.parametrize("page", toc_pages())
+def test_code_and_text_outputs_fit_88_columns(page: str) -> None:
+    """What nbval compares, a reader reads: no code or text-output line wider than the page."""
+    if page in NOT_FITTING_YET:
+        pytest.skip("being reworked")
+    wide = []
+    for number, cell in enumerate(json.loads((ROOT / f"{page}.ipynb").read_text())["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        texts = ["".join(cell["source"])]
+        for output in cell.get("outputs", []):
+            text = output.get("text") or output.get("data", {}).get("text/plain", "")
+            texts.append("".join(text))
+        wide += [
+            f"cell {number}: {line[:60]}"
+            for text in texts
+            for line in ANSI.sub("", text).splitlines()
+            if len(line) > COLUMNS
+        ]
+    assert wide == []
 
 
 def test_the_book_has_pictures(server: str, browser) -> None:
