@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from jupyter_client.blocking import BlockingKernelClient
 
-from utils.messaging import ask, execute, iopub_of, pending, reply_to, send
+from utils.messaging import ask, execute, iopub_of, pending, reply_to, send, submit
 from utils.protocol import recording_client, report
 from utils.run_jupyter_kernel import ExecutionTimeoutError, IPKernelAppProcess, NoReplyError
 
@@ -55,6 +55,17 @@ def test_control_requests_and_bounded_waits(client: BlockingKernelClient) -> Non
         iopub_of(client, slow, timeout=0.3)
     assert [m["content"].get("execution_state") for m in caught.value.messages][:1] == ["busy"]
     assert iopub_of(client, slow, timeout=10)[-1]["content"]["execution_state"] == "idle"
+
+
+def test_submit_and_wait_for_the_first_output(client: BlockingKernelClient) -> None:
+    request = submit(client, "import time\nprint('a', flush=True)\ntime.sleep(0.2)\nprint('b')")
+    first = iopub_of(client, request, until=lambda m: m["header"]["msg_type"] == "stream")
+    assert first[-1]["content"]["text"] == "a\n"
+    rest = iopub_of(client, request)  # the rest, up to idle: nothing lost in between
+    assert "".join(m["content"].get("text", "") for m in rest) == "b\n"
+    assert reply_to(client, request)["content"]["status"] == "ok"
+    with pytest.raises(ExecutionTimeoutError, match="no <lambda> for"):
+        iopub_of(client, request, until=lambda m: False, timeout=0.2)
 
 
 def test_requests_go_on_shell_or_control_only(client: BlockingKernelClient) -> None:

@@ -460,6 +460,7 @@ class Box:
     mono: bool = False
     frame: bool = False
     title_line: bool = True
+    label_below: bool = False  # a frame's label at its bottom-left instead of its top-left
 
 
 @dataclass(frozen=True)
@@ -532,17 +533,19 @@ def boxes(
         )
         lines = box.label.split("\n")
         if box.frame:
+            label_y = box.y + box.h - 8 if box.label_below else box.y + 17
+            label = _fit(lines[0], box.w - 16, mono=False)
             body.append(
                 _text(
                     box.x + 8,
-                    box.y + 17,
-                    lines[0],
+                    label_y,
+                    label,
                     size=13,
                     mono=False,
                     anchor="start",
                     weight="bold",
                     color=box.stroke,
-                )  # fmt: skip
+                )
             )
             continue
         size, step = (12, 15) if len(lines) > 1 else (13, 15)

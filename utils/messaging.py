@@ -6,7 +6,8 @@ its requests and answers, not the loops that read them:
 - :func:`send`: one request on shell or control (optionally to a subshell); returns it.
 - :func:`reply_to`: the reply to a request, read from its channel.
 - :func:`iopub_of`: the iopub messages a request caused, ``status: busy`` to ``status: idle``.
-- :func:`ask` and :func:`execute`: all three at once, as an :class:`Exchange`.
+- :func:`ask` and :func:`execute`: all three at once, as an :class:`Exchange`;
+  :func:`submit` sends an ``execute_request`` without waiting.
 
 Messages that arrive while a function waits for another request's answer are not dropped:
 they are kept, per client and channel, for the call that asks for them (:func:`pending`
@@ -23,6 +24,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any
@@ -31,7 +33,7 @@ from jupyter_client.blocking import BlockingKernelClient
 
 from .run_jupyter_kernel import ExecutionTimeoutError, NoReplyError, summarize
 
-__all__ = ["Exchange", "ask", "execute", "iopub_of", "pending", "reply_to", "send"]
+__all__ = ["Exchange", "ask", "execute", "iopub_of", "pending", "reply_to", "send", "submit"]
 
 Message = dict[str, Any]
 
@@ -153,16 +155,29 @@ def reply_to(
 def iopub_of(
     client: BlockingKernelClient,
     request: Message | str,
-    until: str = "idle",
+    until: str | Callable[[Message], bool] = "idle",
     timeout: float = 10.0,
 ) -> list[Message]:
-    """The iopub messages whose parent is ``request``, up to its ``status: <until>``.
+    """The iopub messages whose parent is ``request``, up to the one that ends the wait.
+
+    ``until`` is an execution state (the wait ends with that ``status``: ``"idle"``,
+    ``"busy"``), or a function of a message that returns True for the last one wanted (say,
+    the first ``stream``).
 
     Raises
     ------
     ExecutionTimeoutError
-        If that status does not come within ``timeout`` seconds; ``.messages`` holds what did.
+        If that message does not come within ``timeout`` seconds; ``.messages`` holds what did.
     """
+    if isinstance(until, str):
+        state = until
+
+        def until(msg: Message) -> bool:
+            return msg["header"]["msg_type"] == "status" and (
+                msg["content"]["execution_state"] == state
+            )
+
+        until.__name__ = f"status: {state}"
     msg_id = _msg_id(request)
     deadline = time.monotonic() + timeout
     messages: list[Message] = []
@@ -171,11 +186,12 @@ def iopub_of(
         if msg is None:
             received = ", ".join(summarize(messages)) or "nothing"
             raise ExecutionTimeoutError(
-                f"no status: {until} for {msg_id} within {timeout} s; received: {received}",
+                f"no {getattr(until, '__name__', 'awaited message')} for {msg_id} within "
+                f"{timeout} s; received: {received}",
                 messages,
             )
         messages.append(msg)
-        if msg["header"]["msg_type"] == "status" and msg["content"]["execution_state"] == until:
+        if until(msg):
             return messages
 
 
@@ -192,6 +208,25 @@ def ask(
     request = send(client, channel, msg_type, content, subshell_id=subshell_id)
     reply = reply_to(client, request, channel, timeout)
     return Exchange(request, reply, iopub_of(client, request, timeout=timeout))
+
+
+def submit(
+    client: BlockingKernelClient,
+    code: str,
+    *,
+    subshell_id: str | None = None,
+    **fields: Any,
+) -> Message:
+    """Send an ``execute_request`` (:data:`EXECUTE_DEFAULTS` and ``fields``) and return it at once.
+
+    Its answers are collected later, with :func:`reply_to` and :func:`iopub_of`; the request's
+    ``msg_id`` is known before anything can arrive for it.
+    """
+    unknown = set(fields) - set(EXECUTE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"execute_request has no field(s) {sorted(unknown)}")
+    content = {"code": code, **EXECUTE_DEFAULTS, **fields}
+    return send(client, "shell", "execute_request", content, subshell_id=subshell_id)
 
 
 def execute(

@@ -1,11 +1,10 @@
-"""The book's fixed pictures: architecture, sockets, threads, states, frames.
+"""The book's fixed pictures: architecture, sockets, states, frames, gateway.
 
 Each function returns a :class:`utils.diagrams.Drawing` drawn with :func:`utils.diagrams.boxes`.
-What they draw is checked where the pages show it live: the socket types on
-[The wire](../notebooks/protocol/the-wire.ipynb), the threads on
-[Control](../notebooks/protocol/control.ipynb), the states on
-[IOPub](../notebooks/protocol/iopub.ipynb). Pictures of one capture (a sequence of messages)
-are drawn by the pages themselves, with :func:`utils.diagrams.sequence_from_record`.
+What they draw is shown live where the pages use them: the socket types on the intro page, the
+frames on the wire pages, the states on the iopub status page. Pictures of one capture (a
+sequence of messages) are drawn by the pages themselves, with
+:func:`utils.diagrams.sequence_from_record`.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ __all__ = [
     "channels",
     "frame_stack",
     "gateway_hops",
-    "ipykernel_threads",
     "kernel_states",
 ]
 
@@ -107,59 +105,6 @@ def channels() -> Drawing:
     )
 
 
-def ipykernel_threads() -> Drawing:
-    """The threads of an ipykernel 7.4 process and the sockets each one serves."""
-    kernel = dict(KERNEL, w=170, h=70)
-    items = [
-        Box("process", "one ipykernel 7.4 process", 10, 40, 740, 350, **FRAME),
-        Box(
-            "shellch",
-            "shell channel thread\nreads the shell socket,\nroutes each request",
-            30,
-            140,
-            190,
-            70,
-            **KERNEL,
-        ),  # fmt: skip
-        Box("main", "main thread\nruns the main shell's\ncode (event loop)", 290, 70, **kernel),
-        Box(
-            "sub", "subshell threads\none per subshell,\neach with its queue", 290, 210, **kernel
-        ),  # fmt: skip
-        Box(
-            "iopub", "IOPub thread\nsends iopub messages,\nwelcomes subscribers", 550, 140, **kernel
-        ),  # fmt: skip
-        Box(
-            "control", "control thread\nshutdown, interrupt,\ndebug, subshells", 20, 305, **kernel
-        ),  # fmt: skip
-        Box("hb", "heartbeat thread\nechoes the bytes\nit receives", 205, 305, **kernel),
-        Box("poller", "parent poller\nexits when the\nparent process dies", 390, 305, **kernel),
-        Box(
-            "fd", "output watchers\nturn fd 1 and 2\ninto stream messages", 575, 305, **kernel
-        ),  # fmt: skip
-    ]
-    links = [
-        Link("shellch", "main", "", "shell"),
-        Link("shellch", "sub", "", "shell"),
-        Link("main", "iopub", "", "iopub"),
-        Link("sub", "iopub", "", "iopub"),
-    ]
-    return boxes(
-        items,
-        links,
-        title="The threads of one ipykernel process",
-        alt=(
-            "Inside one ipykernel 7.4 process: a shell channel thread reads the shell socket "
-            "and hands each request to the main thread or to a subshell thread, which run the "
-            "code; an IOPub thread sends every iopub message they publish; a control "
-            "thread serves the control channel; a "
-            "heartbeat thread echoes pings; a parent poller watches the process that started "
-            "the kernel; and watcher threads turn output written to file descriptors 1 and 2 "
-            "into stream messages."
-        ),
-        legend=False,
-    )
-
-
 def kernel_states() -> Drawing:
     """The execution states of the spec, and the two that jupyter_server makes up."""
     items = [
@@ -176,7 +121,8 @@ def kernel_states() -> Drawing:
             fill="#f1f8e9",
             stroke="#558b2f",
             frame=True,
-        ),  # fmt: skip
+            label_below=True,
+        ),
         Box("restarting", "restarting", 250, 225, 120, 40, mono=True, **SERVER),
         Box("dead", "dead", 590, 225, 120, 40, mono=True, **SERVER),
     ]

@@ -222,7 +222,14 @@ class IPKernelAppProcess:
         self.log_file = str(self._workdir / "kernel.log")
         self.connection_info: dict[str, Any] = {}
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith("JPY_")}
+        # JPY_* would tell the kernel about a parent kernel's set-up; PYTEST_CURRENT_TEST makes
+        # ipykernel skip capturing output written to file descriptors 1 and 2: a kernel
+        # started under a test run then behaves unlike the one a reader starts.
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("JPY_") and k != "PYTEST_CURRENT_TEST"
+        }
         if module_folder:
             env["PYTHONPATH"] = os.pathsep.join(
                 filter(None, [module_folder, env.get("PYTHONPATH")])
