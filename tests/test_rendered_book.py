@@ -34,8 +34,8 @@ NOT_FITTING_YET: set[str] = {
     f"notebooks/{page}"
     for page in [
         "first-steps/executing-code", "first-steps/tools", "protocol/message-types",
-        "protocol/the-wire", "protocol/execute", "protocol/shell-requests", "protocol/iopub",
-        "protocol/stdin", "protocol/control", "protocol/debugger", "protocol/comms",
+        "protocol/the-wire", "protocol/execute", "protocol/shell-requests",
+        "protocol/debugger", "protocol/comms",
         "protocol/heartbeat", "writing-kernels/testing-a-kernel", "clients/a-client-from-scratch",
         "clients/remote-kernels", "clients/comparison", "writing-kernels/a-kernel-of-your-own",
         "clients/jupyter-server-websocket",
