@@ -31,6 +31,14 @@ def test_a_wide_table_wraps_within_the_page() -> None:
     assert max(map(len, repr(table).splitlines())) <= WIDTH
 
 
+def test_words_stay_whole_and_newlines_start_lines() -> None:
+    table = Table([["frame 7", "x" * 30 + " " + "y" * 40, "a\nb"]], ["which", "bytes", "c"])
+    text = repr(table)
+    assert "x" * 30 in text and "y" * 40 in text  # narrowed, but no word was cut
+    assert max(map(len, text.splitlines())) <= WIDTH
+    assert [line.split()[-1] for line in text.splitlines()[2:4]] == ["a", "b"]
+
+
 def test_a_row_of_the_wrong_length_is_refused() -> None:
     with pytest.raises(ValueError, match="2 cells and the table 3 headers"):
         Table([[1, 2]], ["a", "b", "c"])

@@ -88,22 +88,42 @@ class Table:
         )
 
     def __repr__(self) -> str:
-        """Aligned columns; a column too wide for :data:`WIDTH` wraps within its cell."""
+        """Aligned columns within :data:`WIDTH`; a cell too wide wraps inside its column.
+
+        A cell's ``\n`` starts a new line in it. Columns that do not fit are narrowed, widest
+        first, but not below their longest word, so that words are not cut (only if that is
+        not enough are long words cut).
+        """
+        lines_of = [[v.split("\n") for v in row] for row in [self.headers, *self.rows]]
         widths = [
-            max([len(h), *(len(row[i]) for row in self.rows)]) for i, h in enumerate(self.headers)
+            max(len(line) for row in lines_of for line in row[i]) for i in range(len(self.headers))
+        ]
+        words = [
+            max(
+                (len(word) for row in lines_of for line in row[i] for word in line.split()),
+                default=1,
+            )
+            for i in range(len(self.headers))
         ]
         budget = WIDTH - 2 * (len(widths) - 1)
-        while sum(widths) > budget and max(widths) > 12:
-            widest = widths.index(max(widths))
-            widths[widest] = max(12, widths[widest] - (sum(widths) - budget))
+        for floor in (words, [8] * len(widths)):  # first keep words whole, then cut if needed
+            while sum(widths) > budget:
+                room = [w - f for w, f in zip(widths, floor, strict=True)]
+                if max(room) <= 0:
+                    break
+                widest = max(range(len(widths)), key=lambda i: (room[i] > 0, widths[i]))
+                widths[widest] = max(floor[widest], widths[widest] - (sum(widths) - budget))
         lines = []
         if self.caption:
             lines += textwrap.wrap(self.caption, WIDTH)
-        for row in [self.headers, None, *self.rows]:
+        for row in [lines_of[0], None, *lines_of[1:]]:
             if row is None:
                 lines.append("  ".join("-" * w for w in widths))
                 continue
-            cells = [textwrap.wrap(v, w) or [""] for v, w in zip(row, widths, strict=True)]
+            cells = [
+                [piece for line in cell for piece in (textwrap.wrap(line, w) or [""])]
+                for cell, w in zip(row, widths, strict=True)
+            ]
             for k in range(max(map(len, cells))):
                 parts = [
                     (c[k] if k < len(c) else "").ljust(w)
