@@ -28,7 +28,8 @@ class EchoKernel(Kernel):
         cell_id: str | None = None,
     ) -> dict[str, Any]:
         if not silent:
-            self.send_response(self.iopub_socket, "stream", {"name": "stdout", "text": code})
+            content = {"name": "stdout", "text": code}
+            self.send_response(self.iopub_socket, "stream", content)
         return {
             "status": "ok",
             "execution_count": self.execution_count,

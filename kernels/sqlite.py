@@ -82,13 +82,20 @@ class SqliteKernel(Kernel):
             content = {
                 "ename": type(error).__name__,
                 "evalue": str(error),
-                "traceback": [f"{type(error).__name__}: {error}", f"in: {code.strip()}"],
+                "traceback": [
+                    f"{type(error).__name__}: {error}",
+                    f"in: {code.strip()}",
+                ],
             }
             if not silent:
                 self.send_response(self.iopub_socket, "error", content)
-            return {"status": "error", "execution_count": self.execution_count, **content}
+            count = self.execution_count
+            return {"status": "error", "execution_count": count, **content}
         if columns and not silent:
-            data = {"text/plain": table_text(columns, rows), "text/html": table_html(columns, rows)}
+            data = {
+                "text/plain": table_text(columns, rows),
+                "text/html": table_html(columns, rows),
+            }
             self.send_response(
                 self.iopub_socket,
                 "execute_result",
