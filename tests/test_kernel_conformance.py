@@ -1,8 +1,9 @@
 """The book's SQL kernel against jupyter_kernel_test, the test kit kernel authors use.
 
-``KernelTests`` starts the kernel from its kernelspec (installed by conftest.py into a private
-JUPYTER_PATH), sends each kind of request and validates every reply against the spec's schema.
-Each class attribute below feeds one of its tests; tests whose sample is left empty are skipped.
+``KernelTests`` starts the kernel from its kernelspec (installed by conftest.py into a
+private JUPYTER_PATH), sends each kind of request and validates every reply against the
+spec's schema. Each class attribute below feeds one of its tests; tests whose sample is
+left empty are skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ class TestSqliteKernel(jupyter_kernel_test.KernelTests):
     language_name = "sql"
     file_extension = ".sql"
 
-    code_execute_result = [{"code": "SELECT 6 * 7 AS answer;", "result": "answer\n------\n42"}]
+    code_execute_result = [
+        {"code": "SELECT 6 * 7 AS answer;", "result": "answer\n------\n42"},
+    ]
     code_generate_error = "SELECT * FROM no_such_table;"
     completion_samples = [{"text": "SEL", "matches": {"SELECT"}}]
     complete_code_samples = ["SELECT 1;", "CREATE TABLE t (x INTEGER);"]
