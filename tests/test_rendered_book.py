@@ -27,7 +27,7 @@ from utils.browser import CHROMIUM_ARGS, find_chromium
 ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1400, "height": 900}
 MAX_HEIGHT = 12_000  # px at 1400 px wide: a page longer than this holds more than one concept
-MIN_PICTURES = 2  # pictures (with a description) in the whole book; raised as pages get theirs
+MIN_PICTURES = 25  # pictures (with a description) in the whole book; raised as pages get theirs
 # Pages that do not fit yet (or have pictures without a description), while they are being
 # reworked; this set only shrinks.
 NOT_FITTING_YET: set[str] = {
