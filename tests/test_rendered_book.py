@@ -39,7 +39,6 @@ NOT_FITTING_YET: set[str] = {
         "writing-kernels/testing-a-kernel",
         "clients/a-client-from-scratch",
         "clients/comparison",
-        "clients/jupyter-server-websocket",
         "clients/remote-kernels",
     ]
 }  # fmt: skip

@@ -4,19 +4,24 @@ Kernel Gateway (remote kernels). JSON and v1 binary websocket framing, tokens, c
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.error
 from collections.abc import Iterator
 
 import pytest
 
 from utils.jupyter_servers import (
+    V1,
     RunningServer,
+    decode_frame,
     decode_v1,
     encode_v1,
     request,
     start_jupyter_server,
     start_kernel_gateway,
+    ws_connect,
     ws_execute,
+    ws_receive,
 )
 from utils.run_jupyter_kernel import summarize
 
@@ -51,6 +56,54 @@ def test_v1_frames_round_trip() -> None:
     decoded = decode_v1(encode_v1("shell", msg))
     assert decoded["channel"] == "shell" and decoded["header"] == msg["header"]
     assert decoded["content"] == {"code": "1"} and decoded["buffers"] == [b"\x00\x01binary"]
+
+
+def test_decode_frame_reads_both_binary_framings_and_json() -> None:
+    from jupyter_server.services.kernels.connection.base import serialize_binary_message
+
+    msg = {**request("comm_msg", {"data": {}}), "channel": "iopub", "buffers": [b"\x00\xff"]}
+    default = decode_frame(serialize_binary_message(msg))
+    assert default["channel"] == "iopub" and default["buffers"] == [b"\x00\xff"]
+    assert default["header"] == msg["header"]
+    v1 = decode_frame(encode_v1("iopub", msg), V1)
+    assert v1["channel"] == "iopub" and v1["buffers"] == [b"\x00\xff"]
+    text = decode_frame(json.dumps({**msg, "buffers": []}))
+    assert text["content"] == {"data": {}}
+
+
+@pytest.mark.parametrize("offered", [None, [V1]], ids=["default", "v1"])
+def test_ws_receive_collects_a_request_until_answered(server, offered) -> None:
+    running, kernel_id = server
+
+    async def exchange() -> tuple[str | None, list[dict]]:
+        ws = await ws_connect(running, kernel_id, session_id="book-test", subprotocols=offered)
+        try:
+            msg = request("execute_request", {"code": "6 * 7", "silent": False})
+            if ws.selected_subprotocol == V1:
+                await ws.write_message(encode_v1("shell", msg), binary=True)
+            else:
+                await ws.write_message(json.dumps({**msg, "channel": "shell"}))
+            frames = await ws_receive(ws, msg["header"]["msg_id"])
+            decoded = [decode_frame(frame, ws.selected_subprotocol) for frame in frames]
+            mine = msg["header"]["msg_id"]
+            return ws.selected_subprotocol, [
+                m for m in decoded if m["parent_header"].get("msg_id") == mine
+            ]
+        finally:
+            ws.close()
+
+    chosen, answers = asyncio.run(exchange())
+    assert chosen == (V1 if offered else None)
+    assert {m["msg_type"] for m in answers} >= {"status", "execute_result", "execute_reply"}
+
+
+def test_ws_connect_without_the_token_is_refused(server) -> None:
+    from tornado.httpclient import HTTPClientError
+
+    running, kernel_id = server
+    with pytest.raises(HTTPClientError) as error:
+        asyncio.run(ws_connect(running, kernel_id, token=False))
+    assert error.value.code == 403
 
 
 def test_requests_without_the_token_are_refused(server) -> None:

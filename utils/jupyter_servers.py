@@ -5,6 +5,9 @@
   return a :class:`RunningServer` once its REST API answers.
 - :func:`ws_execute` executes code over a kernel's websocket, with JSON messages or the binary
   ``v1.kernel.websocket.jupyter.org`` framing (:func:`encode_v1`, :func:`decode_v1`).
+- :func:`ws_connect`, :func:`ws_receive` and :func:`decode_frame` are the pieces for a page
+  that looks at the frames themselves: open the websocket (session id, subprotocols, token or
+  not), collect every frame until a request is answered, decode a frame of either protocol.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 V1 = "v1.kernel.websocket.jupyter.org"
 
@@ -201,3 +204,98 @@ async def ws_execute(
         return iopub, reply
     finally:
         ws.close()
+
+
+async def ws_connect(
+    server: RunningServer,
+    kernel_id: str,
+    *,
+    session_id: str | None = None,
+    subprotocols: list[str] | None = None,
+    token: bool = True,
+) -> WebSocketClientConnection:
+    """Open a kernel's websocket, ``/api/kernels/{kernel_id}/channels``, as a browser does.
+
+    Parameters
+    ----------
+    server
+        The server that owns the kernel (or forwards to it).
+    kernel_id
+        The kernel's id, from ``POST /api/kernels``.
+    session_id
+        Sent as the URL's ``session_id`` argument: the server uses it as the session (and the
+        ZeroMQ identity) of this connection. Without it the server picks one and logs a warning.
+    subprotocols
+        Websocket subprotocols to offer (``[V1]`` for the binary framing); what the server chose
+        is the connection's ``selected_subprotocol`` (``None``: the default protocol).
+    token
+        Send the server's token in an ``Authorization`` header; ``False`` sends none.
+
+    Returns
+    -------
+    WebSocketClientConnection
+        The open connection (tornado's); close it with ``close()``.
+
+    Raises
+    ------
+    tornado.httpclient.HTTPClientError
+        When the server refuses the connection (403 without the token).
+    """
+    url = server.base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
+    if session_id is not None:
+        url += f"?session_id={session_id}"
+    headers = {"Authorization": f"token {server.token}"} if token else {}
+    return await websocket_connect(HTTPRequest(url, headers=headers), subprotocols=subprotocols)
+
+
+def decode_frame(data: str | bytes, subprotocol: str | None = None) -> dict[str, Any]:
+    """The message in one websocket frame of a kernel connection.
+
+    A text frame is one JSON message. A binary frame is a :func:`decode_v1` frame on a
+    connection whose ``subprotocol`` is :data:`V1`; otherwise it is the default protocol's
+    binary frame (a message with buffers): a 32-bit big-endian count of offsets, the offsets
+    (same format), the message as JSON, then the buffers.
+    """
+    if isinstance(data, str):
+        return json.loads(data)
+    if subprotocol == V1:
+        return decode_v1(data)
+    count = int.from_bytes(data[:4], "big")
+    offsets = [int.from_bytes(data[4 * i : 4 * i + 4], "big") for i in range(1, count + 1)]
+    parts = [data[start:end] for start, end in zip(offsets, [*offsets[1:], len(data)], strict=True)]
+    return {**json.loads(parts[0]), "buffers": parts[1:]}
+
+
+async def ws_receive(
+    ws: WebSocketClientConnection, msg_id: str, *, reply: bool = True, timeout: float = 30.0
+) -> list[str | bytes]:
+    """Every frame ``ws`` receives until the request ``msg_id`` is answered, as received.
+
+    Answered means: its ``idle`` status has come on iopub and, if ``reply``, its reply on
+    shell or control. Frames of other requests that arrive meanwhile are kept too (iopub
+    carries every client's messages). Frames are decoded with :func:`decode_frame` to know
+    when to stop, and returned undecoded.
+
+    Raises
+    ------
+    TimeoutError
+        When the answer is not complete within ``timeout`` seconds (in all).
+    ConnectionError
+        When the server closes the websocket first.
+    """
+    frames: list[str | bytes] = []
+    replied, idle = not reply, False
+    deadline = time.monotonic() + timeout
+    while not (replied and idle):
+        data = await asyncio.wait_for(ws.read_message(), max(deadline - time.monotonic(), 0.0))
+        if data is None:
+            raise ConnectionError("the server closed the websocket")
+        frames.append(data)
+        msg = decode_frame(data, ws.selected_subprotocol)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["channel"] == "iopub":
+            idle = idle or msg["content"].get("execution_state") == "idle"
+        elif msg["channel"] in ("shell", "control"):
+            replied = True
+    return frames
