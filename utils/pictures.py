@@ -51,8 +51,9 @@ def architecture() -> Drawing:
         alt=(
             "The browser running JupyterLab never speaks ZeroMQ: it exchanges the kernel's "
             "messages with jupyter_server over one websocket, and jupyter_server talks to the "
-            "kernel process over five ZeroMQ channels. A Python client such as nbclient or "
-            "jupyter console connects to the kernel's five ZeroMQ channels directly."
+            "kernel process over four ZeroMQ channels (shell, iopub, stdin and control; it "
+            "watches the process instead of the heartbeat). A Python client such as nbclient "
+            "or jupyter console connects to the kernel's channels directly."
         ),
         legend=False,
     )
@@ -149,26 +150,82 @@ def kernel_states() -> Drawing:
 
 
 def gateway_hops() -> Drawing:
-    """A notebook server whose kernels live behind a Kernel Gateway: two hops to the kernel."""
+    """A notebook server whose kernels live behind a Kernel Gateway: three hops to the kernel.
+
+    The client talks to jupyter_server (HTTP and a websocket, the server's token), the server
+    forwards both to the gateway (the same API, the gateway's token), and only the gateway
+    talks ZeroMQ to the kernel, its child process. Each hop is drawn with what crosses it.
+    """
+    note = {"fill": "#ffffff", "stroke": "#b0bec5", "title_line": False}
     items = [
-        Box("browser", "browser\nJupyterLab", 10, 70, 140, 56, **CLIENT),
-        Box("server", "jupyter_server\n--gateway-url", 200, 70, 160, 56, **SERVER),
-        Box("gateway", "Kernel Gateway\nstarts and owns kernels", 410, 70, 170, 56, **SERVER),
-        Box("kernel", "kernel\nipykernel", 630, 70, 120, 56, **KERNEL),
+        Box("client", "websocket client\nJupyterLab, or this page", 40, 44, 300, 48, **CLIENT),
+        Box(
+            "server",
+            "jupyter_server --gateway-url=...\nstarts no kernel, forwards",
+            40,
+            152,
+            300,
+            48,
+            **SERVER,
+        ),
+        Box(
+            "gateway",
+            "Jupyter Kernel Gateway\nstarts and owns the kernels",
+            40,
+            260,
+            300,
+            48,
+            **SERVER,
+        ),  # fmt: skip
+        Box("kernel", "kernel\nipykernel, the gateway's child", 40, 368, 300, 48, **KERNEL),
+        Box(
+            "hop-1",
+            "the browser's path of the previous pages,\nwith the server's token",
+            390,
+            98,
+            360,
+            48,
+            **note,
+        ),
+        Box(
+            "hop-2",
+            "the same REST API and websocket again, with\n"
+            "the gateway's token (GatewayClient.auth_token)",
+            390,
+            206,
+            360,
+            48,
+            **note,
+        ),
+        Box(
+            "hop-3",
+            "the only ZeroMQ hop: the gateway holds\nthe kernel's key and signs",
+            390,
+            314,
+            360,
+            48,
+            **note,
+        ),
     ]
     links = [
-        Link("browser", "server", "websocket", "websocket", both=True),
-        Link("server", "gateway", "websocket", "websocket", both=True),
+        Link("client", "server", "HTTP", "http", both=True, offset=60),
+        Link("client", "server", "websocket", "websocket", both=True, offset=-40),
+        Link("server", "gateway", "HTTP", "http", both=True, offset=60),
+        Link("server", "gateway", "websocket", "websocket", both=True, offset=-40),
         Link("gateway", "kernel", "ZeroMQ", "shell", both=True),
     ]
     return boxes(
         items,
         links,
-        title="Remote kernels: two websocket hops, then ZeroMQ",
+        title="Remote kernels: HTTP and websockets to the gateway, ZeroMQ at the end",
         alt=(
-            "With --gateway-url, jupyter_server starts no kernels itself: it forwards the "
-            "browser's websocket messages over a second websocket to a Kernel Gateway, which "
-            "owns the kernel processes and talks to them over ZeroMQ."
+            "Four boxes from top to bottom. A websocket client such as JupyterLab talks HTTP "
+            "and a websocket to jupyter_server, with the server's token. jupyter_server, "
+            "started with --gateway-url, starts no kernel: it forwards the same REST calls "
+            "and websocket messages over HTTP and a websocket of its own to a Jupyter Kernel "
+            "Gateway, with the gateway's token from GatewayClient.auth_token. Only the "
+            "gateway talks ZeroMQ to the kernel, its child process, and signs with the "
+            "kernel's key."
         ),
         legend=False,
     )
