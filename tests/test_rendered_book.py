@@ -35,8 +35,6 @@ NOT_FITTING_YET: set[str] = {
     for page in [
         "first-steps/executing-code",
         "first-steps/tools",
-        "writing-kernels/a-kernel-of-your-own",
-        "writing-kernels/testing-a-kernel",
         "clients/a-client-from-scratch",
         "clients/comparison",
         "clients/remote-kernels",
