@@ -597,7 +597,9 @@ def boxes(
                 body.append(_text(mx, my + 2, link.label, color=color))
             elif abs(ex - sx) >= abs(ey - sy):  # a short, flat arrow: the label above it
                 body.append(_text(mx, my - 6, link.label, color=color))
-            else:  # a short, steep arrow: the label beside it
+            elif nx < 0:  # a short, steep arrow shifted left: the label on its left
+                body.append(_text(mx - 8, my + 4, link.label, color=color, anchor="end"))
+            else:  # a short, steep arrow: the label on its right
                 body.append(_text(mx + 8, my + 4, link.label, color=color, anchor="start"))
     bottom = height if height is not None else lowest + 16
     if legend and channels:

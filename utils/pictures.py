@@ -131,8 +131,9 @@ def kernel_states() -> Drawing:
         Link("starting", "idle", "ready", "iopub"),
         Link("idle", "busy", "a request arrives", "iopub", offset=-14),
         Link("busy", "idle", "its reply is sent", "iopub", offset=-14),
+        Link("idle", "restarting", "process died", "http", dashed=True, offset=-16),
         Link("busy", "restarting", "process died", "http", dashed=True, label_at=0.3),
-        Link("restarting", "idle", "restarted", "http", dashed=True),
+        Link("restarting", "idle", "restarted", "http", dashed=True, offset=-16),
         Link("restarting", "dead", "restarts used up", "http", dashed=True),
     ]
     return boxes(
@@ -143,7 +144,8 @@ def kernel_states() -> Drawing:
             "A kernel publishes status starting once, then idle; each request moves it to busy "
             "and back to idle. The states restarting and dead are not in the spec: "
             "jupyter_server publishes them itself to its websocket clients when the kernel "
-            "process dies and it restarts the kernel, or gives up restarting it."
+            "process dies, idle or busy, and it restarts the kernel, or gives up restarting "
+            "it."
         ),
         legend=False,
     )
