@@ -33,8 +33,6 @@ MIN_PICTURES = 25  # pictures (with a description) in the whole book; raised as 
 NOT_FITTING_YET: set[str] = {
     f"notebooks/{page}"
     for page in [
-        "first-steps/executing-code",
-        "first-steps/tools",
         "clients/a-client-from-scratch",
         "clients/comparison",
         "clients/remote-kernels",
