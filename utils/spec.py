@@ -25,7 +25,7 @@ ANCHORS = frozenset(
     kernel-interrupt msging-interrupt debug-request additions-to-the-dap dumpcell debuginfo
     inspectvariables richinspectvariables copytoglobals kernel-subshells create-subshell
     delete-subshell list-subshell messages-on-the-iopub-xpub-sub-channel welcome-message
-    streams-stdout-stderr-etc display-data update-display-data code-inputs execution-results-2
+    streams-stdout-stderr-etc display-data update-display-data code-inputs
     execution-errors kernel-status status clear-output debug-event
     messages-on-the-stdin-router-dealer-channel stdin-messages heartbeat-for-kernels
     kernel-heartbeat custom-messages opening-a-comm comm-messages tearing-down-comms
@@ -53,7 +53,10 @@ SECTION_OF: dict[str, str] = {
     "display_data": "display-data",
     "update_display_data": "update-display-data",
     "execute_input": "code-inputs",
-    "execute_result": "execution-results-2",
+    # The spec has two sections titled "Execution results" and gives the iopub one no label:
+    # Sphinx names it by a counter (id9 when built from jupyter_client's main, June 2026),
+    # which moves whenever the page changes. Link its channel's section instead.
+    "execute_result": "messages-on-the-iopub-xpub-sub-channel",
     "error": "execution-errors",
     "status": "status",
     "clear_output": "clear-output",
