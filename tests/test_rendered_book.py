@@ -35,7 +35,6 @@ NOT_FITTING_YET: set[str] = {
     for page in [
         "clients/a-client-from-scratch",
         "clients/comparison",
-        "clients/remote-kernels",
     ]
 }  # fmt: skip
 # A file name made of a hash, as MyST-NB names pictures: no description at all.
