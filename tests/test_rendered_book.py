@@ -33,8 +33,6 @@ MIN_PICTURES = 25  # pictures (with a description) in the whole book; raised as 
 NOT_FITTING_YET: set[str] = {
     f"notebooks/{page}"
     for page in [
-        "clients/a-client-from-scratch",
-        "clients/comparison",
     ]
 }  # fmt: skip
 # A file name made of a hash, as MyST-NB names pictures: no description at all.
