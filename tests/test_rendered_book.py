@@ -27,14 +27,7 @@ from utils.browser import CHROMIUM_ARGS, find_chromium
 ROOT = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1400, "height": 900}
 MAX_HEIGHT = 12_000  # px at 1400 px wide: a page longer than this holds more than one concept
-MIN_PICTURES = 25  # pictures (with a description) in the whole book; raised as pages get theirs
-# Pages that do not fit yet (or have pictures without a description), while they are being
-# reworked; this set only shrinks.
-NOT_FITTING_YET: set[str] = {
-    f"notebooks/{page}"
-    for page in [
-    ]
-}  # fmt: skip
+MIN_PICTURES = 36  # pictures (with a description) in the whole book; raised as pages get theirs
 # A file name made of a hash, as MyST-NB names pictures: no description at all.
 HASHED_NAME = re.compile(r"^[./]*(_images/)?[0-9a-f]{16,}\.\w+$")
 # Every block that must fit: code cells, outputs, tables, pictures.
@@ -161,12 +154,11 @@ def test_page_renders_offline(page: str, server: str, browser) -> None:
         assert outside == [], f"requests outside 127.0.0.1: {outside}"
         errors = [error for error in errors if error not in KNOWN_THEME_ERRORS]
         assert errors == [], f"console errors: {errors}"
-        if page not in NOT_FITTING_YET:
-            undescribed = [a for a in pictures(browser_page) if not a or HASHED_NAME.match(a)]
-            assert undescribed == [], "pictures without a description (alt text)"
-            fit = browser_page.evaluate(FIT_JS)
-            assert fit["wide"] == [], f"blocks that need sideways scrolling: {fit['wide']}"
-            assert fit["height"] <= MAX_HEIGHT, f"{fit['height']} px tall: split the page"
+        undescribed = [a for a in pictures(browser_page) if not a or HASHED_NAME.match(a)]
+        assert undescribed == [], "pictures without a description (alt text)"
+        fit = browser_page.evaluate(FIT_JS)
+        assert fit["wide"] == [], f"blocks that need sideways scrolling: {fit['wide']}"
+        assert fit["height"] <= MAX_HEIGHT, f"{fit['height']} px tall: split the page"
     finally:
         context.close()
 
@@ -178,8 +170,6 @@ COLUMNS = 88  # monospace characters that fit the content column
 @pytest.mark.parametrize("page", toc_pages())
 def test_code_and_text_outputs_fit_88_columns(page: str) -> None:
     """What nbval compares, a reader reads: no code or text-output line wider than the page."""
-    if page in NOT_FITTING_YET:
-        pytest.skip("being reworked")
     wide = []
     for number, cell in enumerate(json.loads((ROOT / f"{page}.ipynb").read_text())["cells"]):
         if cell["cell_type"] != "code":
