@@ -94,3 +94,32 @@ def test_sanitizer_keeps_real_content() -> None:
     ]
     for text in real:
         assert sanitize(text) == text
+
+
+def test_the_stream_name_is_compared(tmp_path: Path) -> None:
+    """A text stored as stdout but printed to stderr fails: nbval keys streams by their name.
+
+    ``name`` is in nbval's list of keys it skips, but nbval first turns each stream output into
+    ``{stream name: text}``, so the name takes part in the comparison after all.
+    """
+
+    def notebook(stored_name: str) -> dict:
+        cell = {
+            "cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {},
+            "source": "import sys\nprint('hello', file=sys.stderr)",
+            "outputs": [{"output_type": "stream", "name": stored_name, "text": "hello\n"}],
+        }  # fmt: skip
+        return {
+            "cells": [cell], "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                        "language": "python"}},
+        }  # fmt: skip
+
+    for name in ("stderr", "stdout"):
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(notebook(name)))
+
+    result = run_nbval(tmp_path / "stderr.ipynb", tmp_path / "stdout.ipynb", cwd=tmp_path)
+
+    report = re.sub(r"\x1b\[[0-9;]*m", "", result.stdout)
+    failed = [line.split(" - ")[0] for line in report.splitlines() if line.startswith("FAILED")]
+    assert failed == ["FAILED stdout.ipynb::Cell 0"], report[-3000:]
