@@ -12,6 +12,7 @@ import pytest
 
 from utils.jupyter_servers import (
     V1,
+    FrameError,
     RunningServer,
     decode_frame,
     decode_v1,
@@ -48,6 +49,41 @@ def test_execute_over_the_websocket(server, v1: bool, code: str, expected: str) 
     lines = summarize(iopub)
     assert lines[0] == "status: busy" and lines[-1] == "status: idle" and expected in lines
     assert reply["msg_type"] == "execute_reply"
+
+
+@pytest.mark.parametrize("v1", [False, True], ids=["json", "v1-binary"])
+def test_a_message_with_buffers_is_decoded_by_the_negotiated_protocol(server, v1: bool) -> None:
+    """The kernel's comm_open with a buffer reaches ws_execute whole on both protocols.
+
+    On the default protocol jupyter_server sends it as a binary frame of its own format (offsets,
+    then JSON, then buffers), not a v1 frame: ws_execute decodes by what the server chose.
+    """
+    running, kernel_id = server
+    code = (
+        "from comm import create_comm\n"
+        "c = create_comm(target_name='book-buffers', data={'n': 1}, buffers=[b'\\x00\\x01'])"
+    )
+    iopub, reply = asyncio.run(ws_execute(running, kernel_id, code, v1=v1))
+    opened = [m for m in iopub if m["msg_type"] == "comm_open"]
+    assert reply["content"]["status"] == "ok"
+    assert len(opened) == 1 and opened[0]["content"]["data"] == {"n": 1}
+    assert [bytes(b) for b in opened[0]["buffers"]] == [b"\x00\x01"]
+
+
+def test_a_frame_of_the_other_protocol_is_refused_at_once() -> None:
+    """A default-protocol frame read as v1 (or the other way) raises FrameError, not a hang."""
+    msg = request("comm_msg", {"comm_id": "c", "data": {}})
+    json_part = json.dumps(msg).encode()
+    default = (2).to_bytes(4, "big") + (12).to_bytes(4, "big")  # JSON, then one buffer
+    default += (12 + len(json_part)).to_bytes(4, "big") + json_part + b"\x00\x01"
+    assert decode_frame(default)["buffers"] == [b"\x00\x01"]
+    with pytest.raises(FrameError, match="other websocket protocol"):
+        decode_v1(default)
+    with pytest.raises(FrameError):
+        decode_frame(encode_v1("shell", msg))  # read as the default protocol
+    for broken in (b"", b"\x01", encode_v1("shell", msg)[:40]):
+        with pytest.raises(FrameError):
+            decode_v1(broken)
 
 
 def test_v1_frames_round_trip() -> None:

@@ -142,10 +142,43 @@ def encode_v1(channel: str, msg: dict[str, Any]) -> bytes:
     return b"".join(number.to_bytes(8, "little") for number in numbers) + b"".join(frames)
 
 
+class FrameError(ValueError):
+    """A websocket frame that is not what its protocol says a frame is (it names why)."""
+
+
+def _offsets(data: bytes, size: int, byteorder: str, least: int) -> list[int]:
+    """The offsets at the start of a binary frame, checked before anything is sliced.
+
+    ``size``-byte unsigned integers: a count, then that many offsets, each within the frame
+    and none before the previous one. A count the frame cannot hold is refused at once, so a
+    frame of another protocol fails fast instead of making a huge list.
+    """
+    if len(data) < size:
+        raise FrameError(f"a binary frame of {len(data)} bytes has no offset count")
+    count = int.from_bytes(data[:size], byteorder)  # type: ignore[arg-type]
+    if not least <= count <= len(data) // size - 1:
+        raise FrameError(
+            f"a binary frame of {len(data)} bytes cannot hold {count} offsets of {size} bytes "
+            f"(at least {least}): is it a frame of the other websocket protocol?"
+        )
+    offsets = [
+        int.from_bytes(data[size * i : size * i + size], byteorder)  # type: ignore[arg-type]
+        for i in range(1, count + 1)
+    ]
+    if offsets[0] < size * (count + 1) or offsets != sorted(offsets) or offsets[-1] > len(data):
+        raise FrameError(f"the offsets of a {len(data)}-byte binary frame are out of order")
+    return offsets
+
+
 def decode_v1(data: bytes) -> dict[str, Any]:
-    """The message in a v1 binary frame, with its ``channel``."""
-    count = int.from_bytes(data[:8], "little")
-    offsets = [int.from_bytes(data[8 * i : 8 * i + 8], "little") for i in range(1, count + 1)]
+    """The message in a v1 binary frame, with its ``channel``.
+
+    Raises
+    ------
+    FrameError
+        If ``data`` is not a v1 frame (its count or offsets do not fit it).
+    """
+    offsets = _offsets(data, 8, "little", least=6)  # channel and four parts, then the end
     frames = [data[start:end] for start, end in zip(offsets[:-1], offsets[1:], strict=True)]
     header, parent, metadata, content = (json.loads(frame) for frame in frames[1:5])
     return {
@@ -193,8 +226,8 @@ async def ws_execute(
             data = await asyncio.wait_for(ws.read_message(), timeout)
             if data is None:
                 raise ConnectionError("the server closed the websocket")
-            # text frames are JSON messages: accept them even when v1 was asked for
-            answer = decode_v1(data) if isinstance(data, bytes) else json.loads(data)
+            # by the protocol the server chose, not the one asked for
+            answer = decode_frame(data, ws.selected_subprotocol)
             if answer["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
                 continue
             if answer["channel"] == "iopub":
@@ -255,13 +288,17 @@ def decode_frame(data: str | bytes, subprotocol: str | None = None) -> dict[str,
     connection whose ``subprotocol`` is :data:`V1`; otherwise it is the default protocol's
     binary frame (a message with buffers): a 32-bit big-endian count of offsets, the offsets
     (same format), the message as JSON, then the buffers.
+
+    Raises
+    ------
+    FrameError
+        If a binary frame does not fit the protocol (its count or offsets).
     """
     if isinstance(data, str):
         return json.loads(data)
     if subprotocol == V1:
         return decode_v1(data)
-    count = int.from_bytes(data[:4], "big")
-    offsets = [int.from_bytes(data[4 * i : 4 * i + 4], "big") for i in range(1, count + 1)]
+    offsets = _offsets(data, 4, "big", least=1)
     parts = [data[start:end] for start, end in zip(offsets, [*offsets[1:], len(data)], strict=True)]
     return {**json.loads(parts[0]), "buffers": parts[1:]}
 
