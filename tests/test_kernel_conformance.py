@@ -1,4 +1,4 @@
-"""The book's SQL kernel against jupyter_kernel_test, the test kit kernel authors use.
+"""The book's SQL and echo kernels against jupyter_kernel_test, the kernel test kit.
 
 ``KernelTests`` starts the kernel from its kernelspec (installed by conftest.py into a
 private JUPYTER_PATH), sends each kind of request and validates every reply against the
