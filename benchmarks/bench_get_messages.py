@@ -4,7 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_get_messages.py [--calls 200] [--starts 5]
 
-It prints medians and the ratios the foundation issue sets as targets:
+It prints medians, and ratios against the plain loop with the targets the tools aim for:
 
 - ``get_messages`` with a fresh connection per call: within 3x a plain execute-and-drain loop;
 - ``get_messages`` with a reused client: within 1.1x of that loop;
