@@ -184,3 +184,27 @@ def test_a_server_does_not_outlive_a_program_that_fails_halfway(tmp_path) -> Non
     assert "failing halfway" in result.stderr
     pid = int(result.stdout.split("PID")[1].split()[0])
     assert wait_until_gone(pid), "the server outlived the program that started it"
+
+
+def test_a_port_taken_by_a_kernel_meanwhile_is_given_up_for_another(tmp_path, monkeypatch) -> None:
+    """A port free when picked but bound by a ZeroMQ socket before the server starts.
+
+    The server cannot bind it and exits; what answers there speaks ZeroMQ, not HTTP. The
+    server is started again on another port.
+    """
+    import zmq
+
+    from utils import jupyter_servers
+
+    context = zmq.Context()
+    taken = context.socket(zmq.ROUTER)  # as a kernel's shell socket
+    port = taken.bind_to_random_port("tcp://127.0.0.1")
+    ports = iter([port, jupyter_servers.free_port()])
+    monkeypatch.setattr(jupyter_servers, "free_port", lambda: next(ports))
+    try:
+        with start_jupyter_server(str(tmp_path)) as server:
+            assert not server.base.endswith(f":{port}")
+            assert server.api("GET", "/api")[0] == 200
+    finally:
+        taken.close(linger=0)
+        context.term()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import http.client
 import json
 import os
 import secrets
@@ -89,31 +90,51 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _answers(server: RunningServer) -> bool:
+    """True if the server's ``/api`` answers 200 within 2 s; anything else is not ready yet."""
+    headers = {"Authorization": f"token {server.token}"}
+    request = urllib.request.Request(server.base + "/api", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 200
+    except (OSError, http.client.HTTPException):  # URLError and timeouts are OSErrors
+        return False
+
+
 def _start(
     app: str, module: str, token_option: str, folder: str, args: list[str], timeout: float
 ) -> RunningServer:
-    """Start ``python -m <module>`` and wait (bounded) until its ``/api`` answers."""
-    port, token = free_port(), secrets.token_hex(24)
+    """Start ``python -m <module>`` and wait (bounded) until its ``/api`` answers.
+
+    The port is one that was free a moment before; if another process (a kernel, say) takes
+    it first, the server exits saying so, and it is started again on another port (three
+    tries). Until the server answers, whatever else answers on that port (a kernel's ZeroMQ
+    socket does not speak HTTP) counts as not ready yet.
+    """
+    token = secrets.token_hex(24)
     env = dict(os.environ)
     for name in ("CONFIG", "RUNTIME", "DATA"):  # the caller's own Jupyter settings play no part
         env[f"JUPYTER_{name}_DIR"] = os.path.join(folder, f"{app}-{name.lower()}")
-    command = [sys.executable, "-m", module, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}"]
-    command += [f"--{app}.port_retries=0", f"--{token_option}={token}", *args]
     log_file = os.path.join(folder, f"{app}.log")
-    with open(log_file, "wb") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
-    server = RunningServer(process, f"http://127.0.0.1:{port}", token, log_file)
-    _running.add(server)
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            server.api("GET", "/api")
-            return server
-        except urllib.error.URLError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                server.stop()
-                raise RuntimeError(f"{module} did not start; its log is {log_file}") from None
+    for _attempt in range(3):
+        port = free_port()
+        command = [sys.executable, "-m", module, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}"]
+        command += [f"--{app}.port_retries=0", f"--{token_option}={token}", *args]
+        with open(log_file, "wb") as log:
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+        server = RunningServer(process, f"http://127.0.0.1:{port}", token, log_file)
+        _running.add(server)
+        while process.poll() is None and time.monotonic() < deadline:
+            if _answers(server):
+                return server
             time.sleep(0.1)
+        server.stop()
+        with open(log_file, errors="replace") as log:
+            taken = "already in use" in log.read()
+        if not taken or time.monotonic() > deadline:
+            break
+    raise RuntimeError(f"{module} did not start; its log is {log_file}")
 
 
 def start_jupyter_server(folder: str, *args: str, timeout: float = 60.0) -> RunningServer:
