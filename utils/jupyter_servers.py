@@ -230,11 +230,7 @@ async def ws_execute(
     server: RunningServer, kernel_id: str, code: str, v1: bool = False, timeout: float = 30.0
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Execute over the kernel's websocket; return (iopub messages busy..idle, shell reply)."""
-    url = server.base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
-    headers = {"Authorization": f"token {server.token}"}
-    ws = await websocket_connect(
-        HTTPRequest(url, headers=headers), subprotocols=[V1] if v1 else None
-    )
+    ws = await ws_connect(server, kernel_id, subprotocols=[V1] if v1 else None)
     try:
         msg = request("execute_request", {"code": code, "silent": False, "allow_stdin": False})
         if v1:
