@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .run_jupyter_kernel import parent_id
+
 __all__ = [
     "CHANNEL_COLORS",
     "Arrow",
@@ -318,7 +320,7 @@ def _join_streams(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             prev is not None
             and msg["header"]["msg_type"] == prev["header"]["msg_type"] == "stream"
             and msg["content"].get("name") == prev["content"].get("name")
-            and msg["parent_header"].get("msg_id") == prev["parent_header"].get("msg_id")
+            and parent_id(msg) == parent_id(prev)
         ):
             content = {**prev["content"], "text": prev["content"]["text"] + msg["content"]["text"]}
             joined[-1] = {**prev, "content": content}
@@ -376,11 +378,7 @@ def sequence_from_record(
     lane_of = lane_of or _default_lanes(lanes, sent)
     if about is not None:
         ids = {a if isinstance(a, str) else a["header"]["msg_id"] for a in about}
-        messages = [
-            m
-            for m in messages
-            if m["header"]["msg_id"] in ids or m["parent_header"].get("msg_id") in ids
-        ]
+        messages = [m for m in messages if m["header"]["msg_id"] in ids or parent_id(m) in ids]
     if keep is not None:
         messages = [m for m in messages if keep(m)]
     steps: list[Arrow | Note] = []
@@ -391,7 +389,7 @@ def sequence_from_record(
         steps.append(Arrow(source, target, label(msg), channel_of(msg)))
         is_status = msg["header"]["msg_type"] == "status"
         state = msg["content"].get("execution_state") if is_status else None
-        parent = msg["parent_header"].get("msg_id", "")
+        parent = parent_id(msg) or ""
         if state == "busy":
             started[(source, parent)] = len(steps) - 1
         elif state == "idle" and (source, parent) in started:

@@ -31,6 +31,8 @@ from typing import Any
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from .run_jupyter_kernel import parent_id
+
 V1 = "v1.kernel.websocket.jupyter.org"
 
 
@@ -245,7 +247,7 @@ async def ws_execute(
                 raise ConnectionError("the server closed the websocket")
             # by the protocol the server chose, not the one asked for
             answer = decode_frame(data, ws.selected_subprotocol)
-            if answer["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+            if parent_id(answer) != msg["header"]["msg_id"]:
                 continue
             if answer["channel"] == "iopub":
                 iopub.append(answer)
@@ -346,7 +348,7 @@ async def ws_receive(
             raise ConnectionError("the server closed the websocket")
         frames.append(data)
         msg = decode_frame(data, ws.selected_subprotocol)
-        if msg["parent_header"].get("msg_id") != msg_id:
+        if parent_id(msg) != msg_id:
             continue
         if msg["channel"] == "iopub":
             idle = idle or msg["content"].get("execution_state") == "idle"

@@ -31,7 +31,7 @@ from typing import Any
 
 from jupyter_client.blocking import BlockingKernelClient
 
-from .run_jupyter_kernel import ExecutionTimeoutError, NoReplyError, summarize
+from .run_jupyter_kernel import ExecutionTimeoutError, NoReplyError, parent_id, summarize
 
 __all__ = ["Exchange", "ask", "execute", "iopub_of", "pending", "reply_to", "send", "submit"]
 
@@ -144,7 +144,7 @@ def reply_to(
     reply = _next(
         client,
         channel,
-        lambda m: m["parent_header"].get("msg_id") == msg_id,
+        lambda m: parent_id(m) == msg_id,
         time.monotonic() + timeout,
     )
     if reply is None:
@@ -182,7 +182,7 @@ def iopub_of(
     deadline = time.monotonic() + timeout
     messages: list[Message] = []
     while True:
-        msg = _next(client, "iopub", lambda m: m["parent_header"].get("msg_id") == msg_id, deadline)
+        msg = _next(client, "iopub", lambda m: parent_id(m) == msg_id, deadline)
         if msg is None:
             received = ", ".join(summarize(messages)) or "nothing"
             raise ExecutionTimeoutError(

@@ -25,7 +25,7 @@ from jupyter_client.session import Session
 from jupyter_kernel_test import msgspec_v5
 
 from .display import wrap
-from .run_jupyter_kernel import NoReplyError, _connect, load_connection_info
+from .run_jupyter_kernel import NoReplyError, _connect, load_connection_info, parent_id
 
 __all__ = [
     "LIVE_TYPES_LINE",
@@ -220,7 +220,7 @@ class RecordingSession(Session):
         known = self.channels.get(msg["header"]["msg_id"])
         if known:
             return known
-        parent = self.channels.get(msg.get("parent_header", {}).get("msg_id", ""))
+        parent = self.channels.get(parent_id(msg) or "")
         if parent and msg["header"]["msg_type"].endswith("_reply"):
             return parent
         return channel_of(msg, sent=self.sent(msg))
@@ -347,9 +347,7 @@ def exchanges(record: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
         if not request_type.endswith("_request") or request_type == "input_request":
             continue  # input_request is the kernel's: a side effect of its execute_request
         msg_id = request["header"]["msg_id"]
-        answers = {
-            m["header"]["msg_type"] for m in record if m["parent_header"].get("msg_id") == msg_id
-        }
+        answers = {m["header"]["msg_type"] for m in record if parent_id(m) == msg_id}
         replies = {t for t in answers if t.endswith("_reply")}
         row = (
             request_type,

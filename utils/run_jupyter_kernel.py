@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import socket as socket_module
 import subprocess
 import sys
 import sysconfig
@@ -40,6 +41,7 @@ __all__ = [
     "NoReplyError",
     "get_messages",
     "load_connection_info",
+    "parent_id",
     "summarize",
 ]
 
@@ -127,6 +129,15 @@ def load_connection_info(connection_file: str | os.PathLike[str]) -> dict[str, A
     return info
 
 
+def parent_id(msg: dict[str, Any]) -> str | None:
+    """The ``msg_id`` of the request ``msg`` answers, or None.
+
+    The spec makes ``parent_header`` an empty dict when a message has no parent; some
+    kernels send ``null`` instead (xeus-python's ``iopub_welcome``), which this accepts.
+    """
+    return (msg.get("parent_header") or {}).get("msg_id")
+
+
 def _connect(info: dict[str, Any], iopub: bool = True) -> BlockingKernelClient:
     """Return a client with only its shell (and iopub) channels started (the shared context)."""
     client = BlockingKernelClient(context=zmq.Context.instance())
@@ -143,6 +154,72 @@ def _heartbeat_answers(client: BlockingKernelClient, timeout: float = HEARTBEAT_
         return bool(socket.poll(int(timeout * 1000)))
     finally:
         socket.close(linger=0)
+
+
+def _listening(client: BlockingKernelClient, timeout: float = 1.0) -> bool:
+    """True if something still accepts connections at the kernel's heartbeat address.
+
+    The operating system accepts a connection for a process that is alive even while the
+    process itself is too busy to answer, and refuses it once the process is gone. That
+    tells a dead kernel from one whose heartbeat is silent only because it is executing:
+    IRkernel, for one, echoes pings from its main loop, not from a thread of their own.
+    """
+    if client.transport == "ipc":
+        address: Any = f"{client.ip}-{client.hb_port}"
+        family = socket_module.AF_UNIX
+    else:
+        address, family = (client.ip, client.hb_port), socket_module.AF_INET6
+        if ":" not in client.ip:
+            family = socket_module.AF_INET
+    probe = socket_module.socket(family, socket_module.SOCK_STREAM)
+    probe.settimeout(timeout)
+    try:
+        probe.connect(address)
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+class _Liveness:
+    """Decides, during a silence, whether a kernel is gone, busy, or ignoring our key."""
+
+    def __init__(self, client: BlockingKernelClient) -> None:
+        self.client = client
+        self.last_check = time.monotonic()
+        self.heartbeat_silent = False  # its port accepts connections, its heartbeat is silent
+
+    def check(self, during: str, messages: list[dict[str, Any]] | None = None) -> None:
+        """Check after ``SILENCE_BEFORE_HEARTBEAT`` quiet seconds; raise if the kernel is gone.
+
+        A heartbeat that does not echo is checked no more: from then on a refused connection
+        to its port (milliseconds, not the ping's second) tells that the process is gone.
+        """
+        if time.monotonic() - self.last_check < SILENCE_BEFORE_HEARTBEAT:
+            return
+        if not self.heartbeat_silent and _heartbeat_answers(self.client):
+            self.last_check = time.monotonic()
+            return
+        if not _listening(self.client):
+            raise KernelDiedError(
+                f"the kernel stopped answering its heartbeat {during}, and its heartbeat port "
+                "refuses connections: its process is gone",
+                messages,
+            )
+        self.heartbeat_silent = True
+        self.last_check = time.monotonic()
+
+    def why_no_answer(self) -> str:
+        """A sentence for a timeout: what the heartbeat said about the kernel."""
+        if self.heartbeat_silent:
+            return (
+                "the kernel's process is alive (its heartbeat port accepts connections) but "
+                "its heartbeat did not answer: it is busy in a way that stops its heartbeat "
+                "(a kernel that answers pings from its main loop, like IRkernel, does not while "
+                "it executes) or it hangs"
+            )
+        return "the kernel is alive (its heartbeat answers)"
 
 
 # --------------------------------------------------------------------------- the kernel process
@@ -295,7 +372,7 @@ class IPKernelAppProcess:
                     if time.monotonic() > deadline:
                         raise self._fail("did not answer before the startup timeout") from None
                     continue
-                if reply["parent_header"].get("msg_id") == msg_id:
+                if parent_id(reply) == msg_id:
                     return
         finally:
             client.stop_channels()
@@ -371,16 +448,20 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
     A new subscription takes effect some time after ``connect`` (ZeroMQ's slow joiner):
     anything the kernel publishes before then is lost to this socket. Any message that
     arrives proves the subscription works: ``iopub_welcome`` (sent when a subscription is
-    new to the kernel's XPUB socket) or the ``status`` of a ``kernel_info_request`` we send
-    as a probe (needed while another client is subscribed, when no welcome comes).
+    new to the kernel's XPUB socket, by kernels of spec 5.4 and later) or the ``status`` of a
+    ``kernel_info_request`` we send as a probe (needed while another client is subscribed,
+    when no welcome comes, and with kernels that send none).
 
-    While nothing arrives, the heartbeat tells a dead kernel from a live one, and a
-    ``kernel_info_request`` on control (served even while shell is busy) tells a busy kernel
-    from one that drops our messages because they are signed with the wrong key.
+    While nothing arrives, the heartbeat and its port tell a dead kernel from a live one.
+    A ``kernel_info_request`` on control (served even while shell is busy, by kernels that
+    serve control from a thread of its own) tells a busy kernel from one that drops our
+    messages because they are signed with the wrong key; it is asked only of a kernel whose
+    heartbeat answers, since a kernel that answers nothing while busy would look the same.
     """
-    started = last_check = time.monotonic()
+    started = time.monotonic()
     probe_interval, next_probe = 0.05, started
     control_checked = False
+    liveness = _Liveness(client)
     while True:
         now = time.monotonic()
         if now >= next_probe:
@@ -389,12 +470,9 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
             probe_interval = min(probe_interval * 2, 1.0)
         if _receive(client, timeout=min(next_probe, deadline) - now) is not None:
             return
+        liveness.check("while we waited for our subscription")
         now = time.monotonic()
-        if now - last_check >= SILENCE_BEFORE_HEARTBEAT:
-            if not _heartbeat_answers(client):
-                raise KernelDiedError("the kernel does not answer its heartbeat: it is not running")
-            last_check = time.monotonic()
-        if not control_checked and now - started >= KEY_CHECK_AFTER:
+        if not (control_checked or liveness.heartbeat_silent) and now - started >= KEY_CHECK_AFTER:
             control_checked = True
             if not _control_answers(client):
                 raise NoReplyError(
@@ -403,9 +481,10 @@ def _wait_for_subscription(client: BlockingKernelClient, deadline: float) -> Non
                     "HMAC signature does not match its key"
                 )
         if now >= deadline:
+            on_control = " and on control" if control_checked else ""
             raise ExecutionTimeoutError(
-                "the kernel answers on control but its shell did not take our request before "
-                "the timeout: it is busy with another request"
+                f"{liveness.why_no_answer()}{on_control}, but its shell did not take our "
+                "request before the timeout: it is busy with another request"
             )
 
 
@@ -468,12 +547,15 @@ def get_messages(
     ConnectionFileError
         Missing or malformed connection file.
     ExecutionTimeoutError
-        ``idle`` did not arrive within ``timeout``; ``.messages`` holds what did.
+        ``idle`` did not arrive within ``timeout``; ``.messages`` holds what did, and the
+        message says whether the kernel started the request and what its heartbeat said.
     KernelDiedError
-        The kernel stopped answering its heartbeat (noticed within about 1.5 s).
+        The kernel's process is gone: its heartbeat stopped answering and its heartbeat port
+        refuses connections (noticed within about 1.5 s). A kernel whose heartbeat is silent
+        while it executes (IRkernel) but whose port accepts connections is waited for.
     NoReplyError
-        The kernel is alive but answers nothing, not even on control (noticed within about
-        4 s), or signs with another key: most likely a wrong key.
+        The kernel's heartbeat answers but it answers no request, not even on control
+        (noticed within about 4 s), or it signs with another key: most likely a wrong key.
     ValueError
         A ``timeout`` that is not a positive number.
     """
@@ -499,30 +581,25 @@ def get_messages(
 
 
 def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list[dict[str, Any]]:
-    """Read iopub until ``status: idle`` for ``msg_id``; check the heartbeat when it is quiet."""
+    """Read iopub until ``status: idle`` for ``msg_id``; check on the kernel when it is quiet."""
     messages: list[dict[str, Any]] = []
-    last_heard = time.monotonic()
+    liveness = _Liveness(client)
     while True:
         now = time.monotonic()
         if now >= deadline:
             received = ", ".join(summarize(messages)) or "nothing"
+            started = "" if messages else " (it never started it: no status: busy)"
             raise ExecutionTimeoutError(
-                f"no status: idle for execute_request {msg_id} before the timeout; "
-                f"received: {received}",
+                f"no status: idle for execute_request {msg_id} before the timeout{started}; "
+                f"{liveness.why_no_answer()}; received: {received}",
                 messages,
             )
         msg = _receive(client, timeout=min(deadline - now, SILENCE_BEFORE_HEARTBEAT))
         if msg is None:
-            if time.monotonic() - last_heard >= SILENCE_BEFORE_HEARTBEAT:
-                if not _heartbeat_answers(client):
-                    raise KernelDiedError(
-                        f"the kernel stopped answering its heartbeat during {msg_id}",
-                        messages,
-                    )
-                last_heard = time.monotonic()
+            liveness.check(f"during {msg_id}", messages)
             continue
-        last_heard = time.monotonic()
-        if msg["parent_header"].get("msg_id") != msg_id:
+        liveness.last_check = time.monotonic()
+        if parent_id(msg) != msg_id:
             continue
         if not messages and not _is_status(msg, "busy"):
             raise KernelError(f"the first message for {msg_id} was not status: busy", [msg])
