@@ -26,12 +26,14 @@ import pytest
 from jupyter_client import KernelManager
 
 from utils.other_kernels import KERNELS, OtherKernel, missing, running
-from utils.protocol import report
+from utils.protocol import MessageSchemaError, recording_client, report
 from utils.run_jupyter_kernel import (
     ExecutionTimeoutError,
+    IPKernelAppProcess,
     KernelDiedError,
     NoReplyError,
     get_messages,
+    parent_id,
     summarize,
 )
 
@@ -206,3 +208,54 @@ def test_every_message_of_the_tasks_validates(kernel) -> None:
         for m in get_messages(manager.connection_file, spec.task(task), timeout=30)
     ]
     assert report(messages)
+
+
+# xeus-python 0.19 sends iopub_welcome with "parent_header": null; the spec's message structure
+# makes parent_header a dict (empty when there is no parent), so report() names it.
+WELCOME_WITH_NULL_PARENT = {"xpython"}
+
+
+def test_recording_client_and_report(kernel) -> None:
+    """A recording client sees every message of an execution; report() validates them all."""
+    spec, manager = kernel
+    client = recording_client(manager.connection_file, timeout=20)
+    try:
+        msg_id = client.execute(spec.task("print"))
+        reply = client.get_shell_msg(timeout=30)
+        assert parent_id(reply) == msg_id
+        deadline = time.monotonic() + 30
+        while not any(
+            m["header"]["msg_type"] == "status"
+            and m["content"]["execution_state"] == "idle"
+            and parent_id(m) == msg_id
+            for m in client.session.record
+        ):
+            assert time.monotonic() < deadline, "no status: idle for the execute_request"
+            client.get_iopub_msg(timeout=5)
+        record = client.session.record
+        published = [
+            m["header"]["msg_type"]
+            for m in record
+            if parent_id(m) == msg_id and m["header"]["msg_type"] != "execute_reply"
+        ]
+        assert published[0] == "status" and {"execute_input", "stream"} <= set(published)
+        others = [m for m in record if m["header"]["msg_type"] != "iopub_welcome"]
+        assert "execute_reply" in report(others)  # every message validates
+        welcomes = [m for m in record if m["header"]["msg_type"] == "iopub_welcome"]
+        if spec.name in WELCOME_WITH_NULL_PARENT:
+            with pytest.raises(MessageSchemaError, match="parent_header"):
+                report(welcomes)
+        else:
+            report(welcomes)
+    finally:
+        client.stop_channels()
+
+
+def test_ipkernelappprocess_runs_an_ipykernel_subclass_of_another_language() -> None:
+    """bash_kernel is an ipykernel Kernel subclass: IPKernelAppProcess starts and stops it."""
+    bash_kernel = pytest.importorskip("bash_kernel.kernel")
+    with IPKernelAppProcess(kernel_class=bash_kernel.BashKernel) as process:
+        messages = get_messages(process.connection_file, "echo hello", timeout=30)
+        assert stdout_of(messages) == "hello\n"
+        pid = process.pid
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
