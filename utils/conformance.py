@@ -26,7 +26,7 @@ from jupyter_client.blocking import BlockingKernelClient
 from .messaging import reply_to, send, submit
 from .other_kernels import KERNELS, running
 from .protocol import MESSAGE_TYPES, MessageSchemaError, recording_client, validate_message
-from .run_jupyter_kernel import NoReplyError, parent_id
+from .run_jupyter_kernel import NoReplyError, parent_id, summarize
 
 __all__ = [
     "NEUTRAL",
@@ -148,6 +148,22 @@ class Conformance:
         self.cells.setdefault(row, cell)
         if evidence is not None and cell != OK and row not in self.evidence:
             self.evidence[row] = evidence
+
+    def caused(self, msg: Message) -> list[str]:
+        """What the request behind ``msg`` (a reply, or the request itself) caused on iopub.
+
+        One short line per message (:func:`~utils.run_jupyter_kernel.summarize`).
+        """
+        request_id = parent_id(msg) if "_reply" in msg["header"]["msg_type"] else None
+        request_id = request_id or msg["header"]["msg_id"]
+        return summarize(
+            [
+                m
+                for record in self.records.values()
+                for m in record
+                if parent_id(m) == request_id and not m["header"]["msg_type"].endswith("_reply")
+            ]
+        )
 
     def deviations(self) -> list[str]:
         """The rows whose cell is a deviation (not ``✓``, ``n/a``, ``no API``), in order."""
@@ -451,17 +467,9 @@ def _judge_main(
         if status is None:
             cell = no_reply
         elif stop:  # the queued request must be aborted: not run, status aborted or error
-            cell = (
-                f"{OK} ({status})"
-                if not ran and status in ("aborted", "error")
-                else (f"ran it; reply: {status}" if ran else f"reply: {status}")
-            )
-        else:  # it must run as if nothing had failed
-            cell = (
-                OK
-                if ran and status == "ok"
-                else (f"ran it; reply: {status}" if ran else f"reply: {status}")
-            )
+            cell = "ran it" if ran else f"{OK} ({status})"
+        else:  # it must run (what its reply says is the other rows' business)
+            cell = OK if ran else f"reply: {status}"
         result.set(f"stop_on_error {str(stop).lower()}", cell, queued_reply or queued)
 
     missing: set[str] = set()
@@ -677,3 +685,35 @@ def brief(msg: Message) -> dict[str, Any]:
         "parent_header": parent.get("msg_type", {}) if isinstance(parent, dict) else parent,
         "content": content,
     }
+
+
+def queued_pairs(name: str, pairs: int = 6, stop_on_error: bool = False) -> list[dict[str, Any]]:
+    """Send ``pairs`` times an error and a value at once; what came back for each pair.
+
+    Each item: the two replies' ``status`` and ``ename`` and the value request's iopub lines
+    (:func:`~utils.run_jupyter_kernel.summarize`). Every wait is bounded by :data:`WAIT`.
+    """
+    kernel = KERNELS[name]
+    found = []
+    with running(name) as manager:
+        client = recording_client(manager.connection_file, timeout=10)
+        try:
+            for _ in range(pairs):
+                time.sleep(0.3)  # IRkernel aborts what arrives just after an error's reply
+                failing = submit(client, kernel.task("error"), stop_on_error=stop_on_error)
+                queued = submit(client, kernel.task("value"))
+                replies = _wait_replies(client, [("shell", failing), ("shell", queued)], WAIT)
+                _drain(client, quiet=0.2, limit=1)
+                item: dict[str, Any] = {}
+                for role, request in (("error", failing), ("value", queued)):
+                    reply = replies[request["header"]["msg_id"]] or {"content": {}}
+                    item[role] = (reply["content"].get("status"), reply["content"].get("ename"))
+                item["value iopub"] = summarize(
+                    [m for m in client.session.record
+                     if parent_id(m) == queued["header"]["msg_id"]
+                     and not m["header"]["msg_type"].endswith("_reply")]
+                )  # fmt: skip
+                found.append(item)
+        finally:
+            client.stop_channels()
+    return found
