@@ -15,9 +15,11 @@ run on a second kernel of their own, and ``shutdown_request`` goes last.
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from queue import Empty
 from typing import Any
 
@@ -717,3 +719,39 @@ def queued_pairs(name: str, pairs: int = 6, stop_on_error: bool = False) -> list
         finally:
             client.stop_channels()
     return found
+
+
+def read_junit(
+    path: str | Path, classes: dict[str, str]
+) -> tuple[dict[str, dict[str, str]], list[tuple[str, str, str]]]:
+    """The outcomes of a pytest JUnit XML report, by test and kernel, and the xfail reasons.
+
+    Parameters
+    ----------
+    path
+        The report (``pytest --junitxml=path``).
+    classes
+        Test class name -> kernel name (the column it fills).
+
+    Returns
+    -------
+    tuple
+        ``{test: {kernel: "passed" | "failed" | "skipped" | "xfail"}}`` (``test_`` dropped
+        from the names), and ``(kernel, test, reason)`` for every xfail, in report order.
+    """
+    outcomes: dict[str, dict[str, str]] = {}
+    reasons: list[tuple[str, str, str]] = []
+    for case in ET.parse(path).iter("testcase"):
+        kernel = classes[case.get("classname", "").split(".")[-1]]
+        test = case.get("name", "").removeprefix("test_")
+        marks = {child.tag: child for child in case if child.tag != "system-out"}
+        skipped = marks.get("skipped")
+        if skipped is not None and skipped.get("type") == "pytest.xfail":
+            outcome = "xfail"
+            reasons.append((kernel, test, skipped.get("message", "")))
+        elif skipped is not None:
+            outcome = "skipped"
+        else:
+            outcome = "failed" if marks else "passed"
+        outcomes.setdefault(test, {})[kernel] = outcome
+    return outcomes, reasons
