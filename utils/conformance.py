@@ -237,6 +237,11 @@ def _execute(
         return request, None
 
 
+def _slow_error(kernel: Any) -> str:
+    """The error task after a short sleep: the request sent right behind it is surely queued."""
+    return kernel.task("sleep", seconds=0.5) + "\n" + kernel.task("error")
+
+
 def _received(record: list[Message], client: BlockingKernelClient) -> list[Message]:
     return [m for m in record if not client.session.sent(m)]
 
@@ -254,7 +259,7 @@ def _probe_main(result: Conformance, name: str) -> None:
     samples = _SAMPLES[kernel.language]
     answers: dict[str, tuple[Message, Message | None]] = {}
     with running(name) as manager:
-        time.sleep(0.5)  # let the kernel finish publishing the start's kernel_info status
+        time.sleep(1.0)  # let the kernel finish publishing the start's kernel_info status
         client = recording_client(manager.connection_file, timeout=10, welcome_wait=3)
         record = client.session.record
         try:
@@ -269,7 +274,7 @@ def _probe_main(result: Conformance, name: str) -> None:
             # a request queued behind a failing one: aborted if stop_on_error, else run
             for stop in (True, False):
                 time.sleep(0.3)  # IRkernel aborts what arrives just after an error's reply
-                failing = submit(client, kernel.task("error"), stop_on_error=stop)
+                failing = submit(client, _slow_error(kernel), stop_on_error=stop)
                 queued = submit(client, kernel.task("value"))
                 replies = _wait_replies(client, [("shell", failing), ("shell", queued)], WAIT)
                 answers[f"stop_on_error {stop}"] = queued, replies[queued["header"]["msg_id"]]
