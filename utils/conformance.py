@@ -14,6 +14,8 @@ run on a second kernel of their own, and ``shutdown_request`` goes last.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
@@ -31,6 +33,7 @@ from .protocol import MESSAGE_TYPES, MessageSchemaError, recording_client, valid
 from .run_jupyter_kernel import NoReplyError, parent_id, summarize
 
 __all__ = [
+    "KIT_CLASSES",
     "NEUTRAL",
     "OK",
     "ROWS",
@@ -40,6 +43,9 @@ __all__ = [
     "brief",
     "probe",
     "probe_all",
+    "queued_pairs",
+    "read_junit",
+    "start_kit",
     "verdict",
 ]
 
@@ -760,3 +766,27 @@ def read_junit(
             outcome = "failed" if marks else "passed"
         outcomes.setdefault(test, {})[kernel] = outcome
     return outcomes, reasons
+
+
+#: The jupyter_kernel_test classes of the four kernels, and the column each fills.
+KIT_CLASSES = {
+    "TestIPyKernel": "python3",
+    "TestXeusPython": "xpython",
+    "TestIRkernel": "ir",
+    "TestBashKernel": "bash",
+}
+
+
+def start_kit(report: str | Path) -> subprocess.Popen[bytes]:
+    """Start ``pytest`` on ``tests/test_other_kernels_conformance.py`` in a child process.
+
+    It writes a JUnit XML report to ``report`` (read it with :func:`read_junit` once the
+    process has ended: ``.wait(timeout=...)``); its output is discarded. The repository's
+    ``addopts`` (nbval) are left out.
+    """
+    repository = Path(__file__).resolve().parents[1]
+    command = [sys.executable, "-m", "pytest", "tests/test_other_kernels_conformance.py", "-q",
+               "-p", "no:cacheprovider", "-o", "addopts=", f"--junitxml={report}"]  # fmt: skip
+    return subprocess.Popen(
+        command, cwd=repository, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
