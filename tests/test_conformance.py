@@ -20,6 +20,7 @@ from utils.conformance import (
     _apply_spec,
     brief,
     probe,
+    read_junit,
     verdict,
 )
 from utils.protocol import MESSAGE_TYPES
@@ -96,3 +97,23 @@ def test_silences_the_spec_allows() -> None:
     assert old.cells["interrupt_request"] == "n/a (signal mode)"
     assert liar.cells["interrupt_request"] == "no reply in 5 s"
     assert old.cells["connect_request"] == "n/a (deprecated)"
+
+
+def test_read_junit(tmp_path) -> None:
+    report = tmp_path / "report.xml"
+    report.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.t.TestA" name="test_one"/>'
+        '<testcase classname="tests.t.TestA" name="test_two">'
+        '<skipped type="pytest.xfail" message="does X"/></testcase>'
+        '<testcase classname="tests.t.TestB" name="test_one">'
+        '<skipped type="pytest.skip" message="no sample"/></testcase>'
+        '<testcase classname="tests.t.TestB" name="test_two"><failure message="boom"/>'
+        "</testcase></testsuite></testsuites>"
+    )
+    outcomes, reasons = read_junit(report, {"TestA": "a", "TestB": "b"})
+    assert outcomes == {
+        "one": {"a": "passed", "b": "skipped"},
+        "two": {"a": "xfail", "b": "failed"},
+    }
+    assert reasons == [("a", "two", "does X")]
