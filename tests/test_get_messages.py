@@ -16,6 +16,7 @@ from utils.run_jupyter_kernel import (
     IPKernelAppProcess,
     KernelDiedError,
     KernelError,
+    MessagesLostError,
     NoReplyError,
     get_messages,
     summarize,
@@ -188,3 +189,15 @@ def test_bad_arguments(kernel: IPKernelAppProcess) -> None:
             get_messages(kernel.connection_file, "1", client=client)
     finally:
         client.stop_channels()
+
+
+def test_an_idle_lost_on_the_way_is_named_not_waited_for(tmp_path: Path) -> None:
+    """The reply came, the idle never will: MessagesLostError in seconds, not the timeout."""
+    from lossy_kernel import LosingIdleKernel
+
+    with IPKernelAppProcess(tmp_path / "lossy.json", kernel_class=LosingIdleKernel) as lossy:
+        started = time.monotonic()
+        with pytest.raises(MessagesLostError, match="execute_reply .* came") as error:
+            get_messages(lossy.connection_file, "hello", timeout=60)
+        assert time.monotonic() - started < 15
+        assert summarize(error.value.messages)[0] == "status: busy"

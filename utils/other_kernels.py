@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -232,13 +234,25 @@ def _wait_until_answering(manager: KernelManager, deadline: float) -> None:
         client.stop_channels()
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG).
+
+    ipykernel watches its parent itself; xeus-python and IRkernel do not, so a page whose own
+    kernel is killed (no ``atexit`` then) would leave them running. SIGKILL, because both
+    outlive a SIGTERM while they wait for messages.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+
+
 @contextlib.contextmanager
 def running(name: str, startup_timeout: float = 60.0) -> Iterator[KernelManager]:
     """Start kernel ``name``; yield its ``KernelManager``; stop it when the block ends.
 
     The kernel runs in a temporary folder of its own (its working directory and connection
     file), with its output to the terminal discarded. It is stopped when the block ends,
-    however it ends: a ``shutdown_request``, 5 s to exit, then SIGKILL.
+    however it ends: a ``shutdown_request``, 5 s to exit, then SIGKILL; at the end of this
+    process if the block was never left; and on Linux by SIGKILL if this process is killed.
 
     Parameters
     ----------
@@ -271,7 +285,10 @@ def running(name: str, startup_timeout: float = 60.0) -> Iterator[KernelManager]
         raise KernelNotInstalledError(f"no kernelspec named {name!r} here: {how}") from None
     _started.add(manager)
     try:
-        manager.start_kernel(cwd=folder.name, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        linux = {"preexec_fn": _die_with_parent} if sys.platform == "linux" else {}
+        manager.start_kernel(
+            cwd=folder.name, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **linux
+        )
         _wait_until_answering(manager, time.monotonic() + startup_timeout)
         yield manager
     finally:

@@ -38,6 +38,7 @@ __all__ = [
     "KernelDiedError",
     "KernelError",
     "KernelStartError",
+    "MessagesLostError",
     "NoReplyError",
     "get_messages",
     "load_connection_info",
@@ -48,6 +49,7 @@ __all__ = [
 REQUIRED_FIELDS = ("ip", "key", "transport", "shell_port", "iopub_port", "hb_port")
 HEARTBEAT_TIMEOUT = 1.0  # seconds without a heartbeat echo before a kernel counts as dead
 SILENCE_BEFORE_HEARTBEAT = 0.5  # seconds of iopub silence before the heartbeat is checked
+IDLE_AFTER_REPLY = 5.0  # seconds of iopub silence after the execute_reply before idle is lost
 KEY_CHECK_AFTER = 2.0  # seconds without any answer before we ask control whether our key works
 WRONG_KEY = "the kernel does not accept our messages: the connection file's key is likely wrong"
 
@@ -85,6 +87,10 @@ class KernelDiedError(KernelError, RuntimeError):
 
 class NoReplyError(KernelError, TimeoutError):
     """The kernel is alive but ignores our requests, or signs with another key."""
+
+
+class MessagesLostError(KernelError, RuntimeError):
+    """The execution ended (its ``execute_reply`` came) but its ``status: idle`` never did."""
 
 
 # --------------------------------------------------------------------------- connection files
@@ -553,6 +559,11 @@ def get_messages(
         The kernel's process is gone: its heartbeat stopped answering and its heartbeat port
         refuses connections (noticed within about 1.5 s). A kernel whose heartbeat is silent
         while it executes (IRkernel) but whose port accepts connections is waited for.
+    MessagesLostError
+        The ``execute_reply`` came (checked only on a connection of our own) but no ``idle``
+        within 5 s of iopub silence after it: messages were dropped; ``.messages`` holds what
+        came. xeus-python 0.19 drops iopub messages when a cell writes a few thousand outputs
+        faster than its subscriber reads them.
     NoReplyError
         The kernel's heartbeat answers but it answers no request, not even on control
         (noticed within about 4 s), or it signs with another key: most likely a wrong key.
@@ -574,16 +585,37 @@ def get_messages(
             _wait_for_subscription(client, deadline)
             if not own_client:
                 _subscribed.add(client.iopub_channel.socket)
-        return _collect(client, client.execute(code, allow_stdin=False), deadline)
+        msg_id = client.execute(code, allow_stdin=False)
+        return _collect(client, msg_id, deadline, watch_shell=own_client)
     finally:
         if own_client:
             client.stop_channels()
 
 
-def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list[dict[str, Any]]:
-    """Read iopub until ``status: idle`` for ``msg_id``; check on the kernel when it is quiet."""
+def _reply_arrived(client: BlockingKernelClient, msg_id: str) -> bool:
+    """Read what waits on shell (our own client's: nothing else reads it); True if the reply."""
+    while True:
+        try:
+            reply = client.get_shell_msg(timeout=0)
+        except Empty:
+            return False
+        if parent_id(reply) == msg_id:
+            return True
+
+
+def _collect(
+    client: BlockingKernelClient, msg_id: str, deadline: float, watch_shell: bool = False
+) -> list[dict[str, Any]]:
+    """Read iopub until ``status: idle`` for ``msg_id``; check on the kernel when it is quiet.
+
+    With ``watch_shell`` (a client of our own), a quiet iopub is also a moment to look for the
+    ``execute_reply``: once it has come, ``idle`` follows at once, so iopub silent for
+    :data:`IDLE_AFTER_REPLY` seconds after it means the kernel's messages were dropped on the
+    way (a ZeroMQ PUB socket drops messages for a subscriber that falls behind).
+    """
     messages: list[dict[str, Any]] = []
     liveness = _Liveness(client)
+    replied_at: float | None = None
     while True:
         now = time.monotonic()
         if now >= deadline:
@@ -596,6 +628,15 @@ def _collect(client: BlockingKernelClient, msg_id: str, deadline: float) -> list
             )
         msg = _receive(client, timeout=min(deadline - now, SILENCE_BEFORE_HEARTBEAT))
         if msg is None:
+            if watch_shell and replied_at is None and _reply_arrived(client, msg_id):
+                replied_at = time.monotonic()
+            if replied_at is not None and time.monotonic() - replied_at >= IDLE_AFTER_REPLY:
+                raise MessagesLostError(
+                    f"the execute_reply of {msg_id} came but its status: idle did not, "
+                    f"{IDLE_AFTER_REPLY:g} s later: the kernel's iopub messages were dropped on "
+                    f"the way; kept: {len(messages)} message(s)",
+                    messages,
+                )
             liveness.check(f"during {msg_id}", messages)
             continue
         liveness.last_check = time.monotonic()
