@@ -162,30 +162,38 @@ def _heartbeat_answers(client: BlockingKernelClient, timeout: float = HEARTBEAT_
         socket.close(linger=0)
 
 
+def _accepts(client: BlockingKernelClient, port: int, timeout: float) -> bool:
+    """True if a TCP (or ipc) connection to one of the kernel's ports is accepted."""
+    if client.transport == "ipc":
+        address: Any = f"{client.ip}-{port}"
+        family = socket_module.AF_UNIX
+    else:
+        address = (client.ip, port)
+        family = socket_module.AF_INET6 if ":" in client.ip else socket_module.AF_INET
+    probe = socket_module.socket(family, socket_module.SOCK_STREAM)
+    probe.settimeout(timeout)
+    try:
+        probe.connect(address)
+        # Linux can connect a socket to itself when its ephemeral port is the one it
+        # connects to and nothing listens there: that is not a kernel.
+        return family == socket_module.AF_UNIX or probe.getsockname() != probe.getpeername()
+    except OSError:
+        return False
+    finally:
+        probe.close()
+
+
 def _listening(client: BlockingKernelClient, timeout: float = 1.0) -> bool:
-    """True if something still accepts connections at the kernel's heartbeat address.
+    """True if something still accepts connections at the kernel's heartbeat and shell ports.
 
     The operating system accepts a connection for a process that is alive even while the
     process itself is too busy to answer, and refuses it once the process is gone. That
     tells a dead kernel from one whose heartbeat is silent only because it is executing:
     IRkernel, for one, echoes pings from its main loop, not from a thread of their own.
+    Both ports must accept: a port freed by a dead kernel may be taken by another process,
+    two of them at once hardly.
     """
-    if client.transport == "ipc":
-        address: Any = f"{client.ip}-{client.hb_port}"
-        family = socket_module.AF_UNIX
-    else:
-        address, family = (client.ip, client.hb_port), socket_module.AF_INET6
-        if ":" not in client.ip:
-            family = socket_module.AF_INET
-    probe = socket_module.socket(family, socket_module.SOCK_STREAM)
-    probe.settimeout(timeout)
-    try:
-        probe.connect(address)
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
+    return all(_accepts(client, port, timeout) for port in (client.hb_port, client.shell_port))
 
 
 class _Liveness:
