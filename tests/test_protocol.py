@@ -239,10 +239,27 @@ def test_a_recording_client_sees_all_of_its_first_requests_iopub(
         other.stop_channels()
 
 
+def all_threads_stopped(pid: int) -> bool:
+    """True once every thread of ``pid`` is in state T (stopped), as /proc shows it."""
+    states = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            states.append((task / "stat").read_text().rsplit(")", 1)[1].split()[0])
+        except OSError:
+            continue
+    return bool(states) and all(state in ("T", "t") for state in states)
+
+
 def test_a_recording_client_of_a_stopped_kernel_fails_in_bounded_time(tmp_path: Path) -> None:
     with IPKernelAppProcess(tmp_path / "kernel.json") as kernel:
         os.kill(kernel.pid, signal.SIGSTOP)
         try:
+            # kill() returns before every thread has stopped (its ZeroMQ I/O thread could still
+            # welcome our subscription): wait until all of them are (T)
+            deadline = time.monotonic() + 5
+            while not all_threads_stopped(kernel.pid):
+                assert time.monotonic() < deadline, "the kernel did not stop"
+                time.sleep(0.01)
             start = time.monotonic()
             with pytest.raises(NoReplyError, match="nothing arrived on iopub within 1.0 s"):
                 recording_client(kernel.connection_file, timeout=1.0)
