@@ -32,13 +32,12 @@ import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
 from types import MappingProxyType
 
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from .run_jupyter_kernel import KernelError, KernelStartError, parent_id
+from .run_jupyter_kernel import KernelError, KernelStartError, _await_kernel_info
 
 __all__ = [
     "KERNELS",
@@ -213,25 +212,16 @@ def _wait_until_answering(manager: KernelManager, deadline: float) -> None:
     client = manager.client()
     client.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
     try:
-        msg_id = client.kernel_info()
-        while True:
-            try:
-                reply = client.get_shell_msg(timeout=0.1)
-            except Empty:
-                if not manager.is_alive():
-                    raise KernelStartError(
-                        f"kernel {manager.kernel_name!r} exited while starting"
-                    ) from None
-                if time.monotonic() > deadline:
-                    raise KernelStartError(
-                        f"kernel {manager.kernel_name!r} did not answer kernel_info_request "
-                        "before the startup timeout"
-                    ) from None
-                continue
-            if parent_id(reply) == msg_id:
-                return
+        why_not = _await_kernel_info(client, deadline, manager.is_alive)
     finally:
         client.stop_channels()
+    if why_not == "exited":
+        raise KernelStartError(f"kernel {manager.kernel_name!r} exited while starting")
+    if why_not:
+        raise KernelStartError(
+            f"kernel {manager.kernel_name!r} did not answer kernel_info_request before the "
+            "startup timeout"
+        )
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec

@@ -23,6 +23,7 @@ import sysconfig
 import tempfile
 import time
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -376,20 +377,13 @@ class IPKernelAppProcess:
         # shell only: the caller's first iopub subscriber should be the kernel's first one
         client = _connect(self.connection_info, iopub=False)
         try:
-            msg_id = client.kernel_info()
-            while True:
-                try:
-                    reply = client.get_shell_msg(timeout=0.1)
-                except Empty:
-                    if not self.is_alive():
-                        raise self._fail(f"exited with code {self.process.returncode}") from None
-                    if time.monotonic() > deadline:
-                        raise self._fail("did not answer before the startup timeout") from None
-                    continue
-                if parent_id(reply) == msg_id:
-                    return
+            why_not = _await_kernel_info(client, deadline, self.is_alive)
         finally:
             client.stop_channels()
+        if why_not == "exited":
+            raise self._fail(f"exited with code {self.process.returncode}")
+        if why_not:
+            raise self._fail("did not answer before the startup timeout")
 
     def shutdown(self, timeout: float = 2.0) -> None:
         """Stop the kernel: a ``shutdown_request``, then SIGTERM, then SIGKILL.
@@ -433,6 +427,28 @@ class IPKernelAppProcess:
     def __repr__(self) -> str:
         state = "alive" if self.is_alive() else f"exited({self.process.returncode})"
         return f"<IPKernelAppProcess pid={self.pid} {state} {self.connection_file!r}>"
+
+
+def _await_kernel_info(
+    client: BlockingKernelClient, deadline: float, alive: Callable[[], bool]
+) -> str | None:
+    """Send ``kernel_info_request`` on shell and wait for its reply.
+
+    Returns None once the reply has come, ``"exited"`` if ``alive()`` turns false first, or
+    ``"timeout"`` at ``deadline``.
+    """
+    msg_id = client.kernel_info()
+    while True:
+        try:
+            reply = client.get_shell_msg(timeout=0.1)
+        except Empty:
+            if not alive():
+                return "exited"
+            if time.monotonic() > deadline:
+                return "timeout"
+            continue
+        if parent_id(reply) == msg_id:
+            return None
 
 
 def _refuse_live_connection_file(path: str) -> None:
