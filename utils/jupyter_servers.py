@@ -1,8 +1,10 @@
 """Run jupyter_server or a Jupyter Kernel Gateway on 127.0.0.1, and talk to kernels through them.
 
-- :func:`start_jupyter_server` and :func:`start_kernel_gateway` start a server on a free port of
-  127.0.0.1 with a random token, its config and runtime files in a folder of the caller's, and
-  return a :class:`RunningServer` once its REST API answers.
+- :func:`start_jupyter_server`, :func:`start_jupyterlab` and :func:`start_kernel_gateway` start a
+  server on a free port of 127.0.0.1 with a random token, its config and runtime files in a
+  folder of the caller's, and return a :class:`RunningServer` once its REST API answers. It is
+  stopped by :meth:`RunningServer.stop`, at the end of the process that started it, and on
+  Linux by SIGTERM when that process is killed (it then stops its kernels itself).
 - :func:`ws_execute` executes code over a kernel's websocket, with JSON messages or the binary
   ``v1.kernel.websocket.jupyter.org`` framing (:func:`encode_v1`, :func:`decode_v1`).
 - :func:`ws_connect`, :func:`ws_receive` and :func:`decode_frame` are the pieces for a page
@@ -14,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import ctypes
 import http.client
 import json
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -103,6 +107,16 @@ def _answers(server: RunningServer) -> bool:
         return False
 
 
+def _term_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
+    """Ask Linux to SIGTERM this server when its parent dies (prctl PR_SET_PDEATHSIG).
+
+    A page whose own kernel is killed runs no ``atexit``; SIGTERM (not SIGKILL) lets the server
+    shut down the kernels it started before it exits.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+
+
 def _start(
     app: str, module: str, token_option: str, folder: str, args: list[str], timeout: float
 ) -> RunningServer:
@@ -123,8 +137,9 @@ def _start(
         port = free_port()
         command = [sys.executable, "-m", module, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}"]
         command += [f"--{app}.port_retries=0", f"--{token_option}={token}", *args]
+        linux = {"preexec_fn": _term_with_parent} if sys.platform == "linux" else {}
         with open(log_file, "wb") as log:
-            process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+            process = subprocess.Popen(command, env=env, stdout=log, stderr=log, **linux)
         server = RunningServer(process, f"http://127.0.0.1:{port}", token, log_file)
         _running.add(server)
         while process.poll() is None and time.monotonic() < deadline:
@@ -145,6 +160,24 @@ def start_jupyter_server(folder: str, *args: str, timeout: float = 60.0) -> Runn
     if os.geteuid() == 0:
         options.append("--allow-root")  # containers and CI often run as root
     return _start("ServerApp", "jupyter_server", "IdentityProvider.token", folder, options, timeout)
+
+
+def start_jupyterlab(folder: str, *args: str, timeout: float = 90.0) -> RunningServer:
+    """JupyterLab on 127.0.0.1 with a random token; ``args`` are more LabApp/ServerApp options.
+
+    Its news feed and update check are off: they would call jupyter.org, and the book's servers
+    talk to 127.0.0.1 only. Open ``server.base + "/lab?token=" + server.token`` in a browser.
+    """
+    options = [
+        "--ServerApp.open_browser=False",
+        f"--ServerApp.root_dir={folder}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+        *args,
+    ]
+    if os.geteuid() == 0:
+        options.append("--allow-root")
+    return _start("ServerApp", "jupyterlab", "IdentityProvider.token", folder, options, timeout)
 
 
 def start_kernel_gateway(folder: str, *args: str, timeout: float = 60.0) -> RunningServer:
