@@ -73,7 +73,19 @@ def threaded_way(connection_file: str) -> tuple[Callable[[], None], Callable[[],
 
     def call() -> None:
         state["idle"].clear()  # type: ignore[attr-defined]
-        state["msg_id"] = client.execute(CODE)
+        # The id is stored before the request is sent: the client's thread may handle the
+        # idle before client.execute() would have returned it.
+        content = {
+            "code": CODE,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
+        msg = client.session.msg("execute_request", content)
+        state["msg_id"] = msg["header"]["msg_id"]
+        client.shell_channel.send(msg)
         assert state["idle"].wait(30)  # type: ignore[attr-defined]
 
     return call, client.stop_channels
