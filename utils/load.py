@@ -44,7 +44,10 @@ __all__ = [
     "Output",
     "Resources",
     "Run",
+    "DISPLAYS_CODE",
     "big_output",
+    "displayed_indices",
+    "drain",
     "fresh_connections",
     "many_kernels",
     "plain_client",
@@ -368,46 +371,47 @@ for i in range({n}):
 def slow_subscriber(
     connection_file: str | os.PathLike[str],
     n: int,
-    rcvhwm: int | None = None,
     size: int = 4096,
     timeout: float = 120.0,
 ) -> dict[str, Any]:
-    """A cell displays ``n`` outputs of ``size`` characters; one subscriber reads them as they
-    come, the other only after the cell has ended.
+    """A cell displays ``n`` outputs of ``size`` characters; two clients read none of them
+    until it has ended.
 
-    The slow subscriber's iopub socket gets ``rcvhwm`` as its ZeroMQ receive high-water mark
-    (``None``: ZeroMQ's default, 1000 messages; ``0``: no limit). Returns how many of the
-    ``n`` outputs each received, whether each saw the ``idle``, and whether the fast one's
-    ``execute_reply`` came.
+    ``default`` executes the cell with ``execute(reply=True)``: it waits for the reply on
+    shell, as a blocking client does, then reads iopub; its iopub socket has ZeroMQ's default
+    receive high-water mark (1000 messages). ``lifted`` is connected the same way with
+    ``RCVHWM`` 0 (no limit) and also reads only after the reply. Returns, for each, how many
+    outputs it received (``received``), which ones (``indices``) and whether the ``idle``
+    came (``idle``); and the status of the ``execute_reply`` (``reply``).
     """
-    fast = plain_client(connection_file)
-    slow = BlockingKernelClient()
-    slow.load_connection_file(str(connection_file))
-    if rcvhwm is not None:
-        slow.iopub_channel.socket.setsockopt(zmq.RCVHWM, rcvhwm)
-    slow.start_channels()
+    clients = {"default": BlockingKernelClient(), "lifted": BlockingKernelClient()}
+    for name, client in clients.items():
+        client.load_connection_file(str(connection_file))
+        if name == "lifted":
+            client.iopub_channel.socket.setsockopt(zmq.RCVHWM, 0)
+        client.start_channels()
     try:
-        slow.wait_for_ready(timeout=30)
-        _drain(slow)
-        messages = plain_execute(fast, DISPLAYS_CODE.format(n=n, size=size), timeout)
-        reply = fast.get_shell_msg(timeout=timeout)
-        msg_id = parent_id(messages[0])
-        time.sleep(0.5)
-        late = [m for m in _drain(slow) if parent_id(m) == msg_id]
-        return {
-            "published": n,
-            "fast_received": _count(messages, "display_data"),
-            "fast_idle": True,
-            "slow_received": _count(late, "display_data"),
-            "slow_idle": any(_is_idle(m) for m in late),
-            "reply": reply["content"]["status"],
-        }
+        for client in clients.values():
+            client.wait_for_ready(timeout=30)
+            drain(client)
+        code = DISPLAYS_CODE.format(n=n, size=size)
+        reply = clients["default"].execute(code, reply=True, timeout=timeout)
+        msg_id = reply["parent_header"]["msg_id"]
+        result: dict[str, Any] = {"published": n, "reply": reply["content"]["status"]}
+        for name, client in clients.items():
+            mine = [m for m in drain(client, quiet=1.0) if parent_id(m) == msg_id]
+            result[name] = {
+                "received": _count(mine, "display_data"),
+                "indices": displayed_indices(mine),
+                "idle": any(_is_idle(m) for m in mine),
+            }
+        return result
     finally:
-        fast.stop_channels()
-        slow.stop_channels()
+        for client in clients.values():
+            client.stop_channels()
 
 
-def _drain(client: BlockingKernelClient, quiet: float = 0.5, limit: float = 60.0) -> list[dict]:
+def drain(client: BlockingKernelClient, quiet: float = 0.5, limit: float = 60.0) -> list[dict]:
     """Everything waiting on ``client``'s iopub, until ``quiet`` seconds pass with nothing.
 
     Raises
@@ -424,6 +428,15 @@ def _drain(client: BlockingKernelClient, quiet: float = 0.5, limit: float = 60.0
             messages.append(client.get_iopub_msg(timeout=quiet))
         except Empty:
             return messages
+
+
+def displayed_indices(messages: list[dict]) -> list[int]:
+    """The numbers that :data:`DISPLAYS_CODE` displayed, in the order they were received."""
+    return [
+        int(msg["content"]["data"]["text/plain"])
+        for msg in messages
+        if msg["msg_type"] == "display_data"
+    ]
 
 
 def _count(messages: list[dict], msg_type: str) -> int:
