@@ -23,6 +23,7 @@ import base64
 import concurrent.futures
 import hashlib
 import os
+import subprocess
 import tempfile
 import threading
 import time
@@ -226,7 +227,7 @@ def fresh_connections(
 def _start_plain(folder: str, index: int, timeout: float) -> tuple[KernelManager, int]:
     """A kernel started by ``KernelManager``, answering; returns it and its pid."""
     manager = KernelManager(connection_file=os.path.join(folder, f"plain-{index}.json"))
-    manager.start_kernel()
+    manager.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = manager.client()
     client.start_channels()
     try:
