@@ -1,22 +1,23 @@
-// Drive a kernel through JupyterLab's own client library, @jupyterlab/services, from Node.
+// Drive a kernel through JupyterLab's client library, @jupyterlab/services, from Node.
 //
 //   node node/run_task.mjs BASE_URL TOKEN [--timeout SECONDS] [--bench CALLS]
 //
 // BASE_URL and TOKEN may come from the environment instead (BOOK_SERVER_URL,
-// BOOK_SERVER_TOKEN). The script starts a kernel on that jupyter_server with the library's
-// KernelManager, and then either
+// BOOK_SERVER_TOKEN). The script starts a kernel on that jupyter_server with the
+// library's KernelManager, and then either
 //
-// - runs the book's common task (an input() answered on stdin, a print, a result), then an
-//   error, and writes what the library did as JSON lines on stdout: every message it sent
-//   or received (its anyMessage signal), every callback of each future (onIOPub, onReply,
-//   onStdin) and when and how its `done` promise settled, the kernel's statusChanged and
-//   connectionStatusChanged signals, and the websocket subprotocol the server chose; or
-// - with --bench CALLS, times CALLS executions of `1` (after one warm-up), each until its
-//   future's `done` resolves, and writes one line {"event": "bench", "seconds": [...]}.
+// - runs the book's common task (an input() answered on stdin, a print, a result),
+//   then an error, and writes what the library did as JSON lines on stdout: every
+//   message it sent or received (its anyMessage signal), every callback of each future
+//   (onIOPub, onReply, onStdin) and when and how its `done` promise settled, the
+//   kernel's statusChanged and connectionStatusChanged signals, and the websocket
+//   subprotocol the server chose; or
+// - with --bench CALLS, times CALLS executions of `1` (after one warm-up), each until
+//   its future's `done` resolves; writes one line {"event": "bench", "seconds": []}.
 //
 // Then it shuts the kernel down and exits. Whatever happens, it exits within --timeout
-// seconds (default 20) with status 2. The library's own console output goes to stderr, so
-// that stdout holds only JSON lines.
+// seconds (default 20), with status 2. The library's own console output goes to
+// stderr, so that stdout holds only JSON lines.
 
 import { performance } from "node:perf_hooks";
 import services from "@jupyterlab/services";
@@ -40,7 +41,7 @@ const TASK = "name = input('Your name? ')\nprint('hello', name)\nlen(name)";
 const ERROR = "1 / 0";
 
 if (!baseUrl || !token) {
-  process.stderr.write("usage: run_task.mjs BASE_URL TOKEN [--timeout S] [--bench N]\n");
+  process.stderr.write("usage: run_task.mjs URL TOKEN [--timeout S] [--bench N]\n");
   process.exit(64);
 }
 
@@ -51,7 +52,7 @@ for (const level of ["log", "debug", "info", "warn"]) {
 
 const started = performance.now();
 function record(event) {
-  const t = Math.round((performance.now() - started) * 1000) / 1e6; // seconds, to 1 us
+  const t = Math.round((performance.now() - started) * 1000) / 1e6; // s, to 1 us
   process.stdout.write(JSON.stringify({ t, ...event }) + "\n");
 }
 
@@ -61,17 +62,15 @@ const watchdog = setTimeout(() => {
   process.exit(2);
 }, timeout * 1000);
 
-// The WebSocket class the library is given (ServerConnection.makeSettings' `WebSocket`
-// option): the `ws` package's, noting the subprotocols offered and the one chosen.
+// The WebSocket class the library is given (the `WebSocket` option of
+// ServerConnection.makeSettings): the `ws` package's, noting the subprotocols
+// offered and the one chosen. Node 20 has fetch, but no WebSocket of its own.
 class RecordingWebSocket extends WebSocket {
   constructor(url, protocols) {
     super(url, protocols);
     record({ event: "websocket", offered: protocols ?? [] });
     this.addEventListener("open", () => {
       record({ event: "websocket-open", protocol: this.protocol });
-    });
-    this.addEventListener("close", (evt) => {
-      record({ event: "websocket-close", code: evt.code });
     });
   }
 }
@@ -85,9 +84,10 @@ const serverSettings = ServerConnection.makeSettings({
 });
 
 // One future: every callback, and how its `done` promise settles.
-function watch(name, future, answer) {
+function watch(kernel, name, future, answer) {
   future.onIOPub = (msg) => {
-    record({ event: "onIOPub", future: name, msg_type: msg.header.msg_type });
+    const state = msg.content.execution_state; // set on status messages only
+    record({ event: "onIOPub", future: name, msg_type: msg.header.msg_type, state });
   };
   future.onReply = (msg) => {
     record({ event: "onReply", future: name, msg_type: msg.header.msg_type });
@@ -100,8 +100,9 @@ function watch(name, future, answer) {
   };
   return future.done.then(
     (reply) => {
-      const status = reply?.content?.status;
-      record({ event: "done", future: name, resolved: reply?.header.msg_type, status });
+      const [status, kernelStatus] = [reply?.content?.status, kernel.status];
+      const resolved = reply?.header.msg_type;
+      record({ event: "done", future: name, resolved, status, kernelStatus });
       return reply;
     },
     (error) => {
@@ -116,7 +117,7 @@ async function main() {
   try {
     await manager.ready;
     kernel = await manager.startNew({ name: "python3" });
-    // The connection exists from here; what it was before any signal could be connected:
+    // The connection exists from here; its state before any signal is connected:
     record({
       event: "created",
       status: kernel.status,
@@ -134,7 +135,7 @@ async function main() {
       for (let i = 0; i <= Number(benchCalls); i++) {
         const start = performance.now();
         await kernel.requestExecute({ code: "1" }).done;
-        if (i > 0) seconds.push((performance.now() - start) / 1000); // the first warms up
+        if (i > 0) seconds.push((performance.now() - start) / 1000); // 0: warm-up
       }
       record({ event: "bench", seconds });
     } else {
@@ -144,10 +145,10 @@ async function main() {
       // Sent at once, before the websocket is open: the library queues it.
       const task = kernel.requestExecute({ code: TASK, allow_stdin: true });
       record({ event: "requestExecute", future: "task" });
-      await watch("task", task, "Ada");
+      await watch(kernel, "task", task, "Ada");
       const error = kernel.requestExecute({ code: ERROR });
       record({ event: "requestExecute", future: "error" });
-      await watch("error", error);
+      await watch(kernel, "error", error);
     }
   } finally {
     if (kernel !== undefined && !kernel.isDisposed) {
