@@ -49,7 +49,7 @@ def test_published_until_idle_sizes_each_message(server) -> None:
     assert kinds[0] == "status" and kinds[-1] == "status" and "stream" in kinds
     assert published[-1].msg["content"]["execution_state"] == "idle"
     stream = next(p for p in published if p.msg["msg_type"] == "stream")
-    header_and_parent = len(json.dumps(stream.msg["header"])) + 100
+    header_and_parent = len(json.dumps(stream.msg["header"], default=str)) + 100
     assert 1001 + header_and_parent < stream.size < 1001 + 2000
 
 
