@@ -39,6 +39,7 @@ def _forger(info: dict) -> BlockingKernelClient:
     client = BlockingKernelClient(context=zmq.Context.instance())
     client.load_connection_info({**info, "key": ""})
     client.start_channels(stdin=False, hb=False, control=False)
+    client.get_iopub_msg(timeout=10)  # the welcome: its subscription works
     return client
 
 
