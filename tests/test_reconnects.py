@@ -22,10 +22,15 @@ from utils.reconnects import (
     connection_file,
     iopub_watcher,
     kernel_process,
+    live_websocket,
     log_lines,
     printed,
     published,
     read_as_legacy,
+    received_within,
+    tally,
+    v1_client,
+    wait_for_connections,
     wait_for_log,
     ws_collect,
 )
@@ -48,6 +53,7 @@ def test_printed_reads_the_numbers_of_stream_messages_in_order() -> None:
         {"msg_type": "stream", "content": {"text": "2\n"}},
     ]
     assert printed(messages) == [0, 1, 2]
+    assert tally(messages) == "1 status, 2 stream"
 
 
 def _fake_server(folder: str) -> RunningServer:
@@ -126,3 +132,31 @@ def test_kernel_process_finds_the_kernel_of_the_server(server_and_kernel) -> Non
     assert any(f"kernel-{kernel_id}.json" in part for part in process.cmdline())
     with pytest.raises(LookupError):
         kernel_process(server, "no-such-kernel")
+
+
+async def _quiet_socket(server: RunningServer, kernel_id: str) -> tuple[int, int, list]:
+    """Connection counts with a live websocket open and after it closed; what it got of an
+    unknown request within 0.3 s (nothing)."""
+    ws = await live_websocket(server, kernel_id, "test-quiet")
+    await wait_for_connections(server, kernel_id, 1)
+    with_one = server.api("GET", f"/api/kernels/{kernel_id}")[1]["connections"]
+    got = await received_within(ws, "no-such-request", 0.3)
+    ws.close()
+    await wait_for_connections(server, kernel_id, 0)
+    return with_one, server.api("GET", f"/api/kernels/{kernel_id}")[1]["connections"], got
+
+
+def test_websocket_helpers_count_and_wait(server_and_kernel) -> None:
+    server, kernel_id = server_and_kernel
+    assert asyncio.run(_quiet_socket(server, kernel_id)) == (1, 0, [])
+    with pytest.raises(TimeoutError):
+        asyncio.run(wait_for_connections(server, kernel_id, 5, timeout=0.3))
+
+
+def test_v1_client_negotiates_v1_and_is_ready(server_and_kernel) -> None:
+    server, kernel_id = server_and_kernel
+    ws = v1_client(server, kernel_id, "test-v1")
+    try:
+        assert ws.getsubprotocol() == "v1.kernel.websocket.jupyter.org"
+    finally:
+        ws.close()

@@ -9,11 +9,14 @@
 - :func:`log_lines` and :func:`wait_for_log` read the server's log (bounded waits).
 - :func:`read_as_legacy` is how jupyter_server's legacy binary reader sees the start of a frame.
 - :func:`kernel_process` finds the process of a kernel the server started (to pause it).
+- :func:`live_websocket`, :func:`wait_for_connections`, :func:`received_within` and
+  :func:`v1_client` open, count and read kernel websockets; :func:`tally` counts message types.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import struct
 import time
@@ -21,10 +24,19 @@ from collections.abc import Callable
 from typing import Any
 
 import psutil
+import websocket  # websocket-client
 from jupyter_client import BlockingKernelClient
 from tornado.websocket import WebSocketClientConnection
 
-from .jupyter_servers import RunningServer, decode_frame
+from .jupyter_servers import (
+    V1,
+    RunningServer,
+    decode_frame,
+    encode_v1,
+    request,
+    ws_connect,
+    ws_receive,
+)
 from .run_jupyter_kernel import parent_id
 
 
@@ -182,3 +194,89 @@ def kernel_process(server: RunningServer, kernel_id: str) -> psutil.Process:
         except psutil.NoSuchProcess:
             continue
     raise LookupError(f"no process of kernel {kernel_id} under the server")
+
+
+def tally(messages: list[dict[str, Any]]) -> str:
+    """How many messages of each type, in order of first appearance: ``"2 status, 1 stream"``."""
+    counts: dict[str, int] = {}
+    for msg in messages:
+        counts[msg["msg_type"]] = counts.get(msg["msg_type"], 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+async def live_websocket(
+    server: RunningServer, kernel_id: str, session_id: str, timeout: float = 30.0
+) -> WebSocketClientConnection:
+    """A kernel websocket (default protocol) whose nudge is over.
+
+    It has sent a ``kernel_info_request`` and received the reply: the server reads its frames
+    and it receives every iopub message from now on (and any replay came before the reply).
+    """
+    ws = await ws_connect(server, kernel_id, session_id=session_id)
+    hello = request("kernel_info_request", {})
+    await ws.write_message(json.dumps({**hello, "channel": "shell"}))
+    await ws_receive(ws, hello["header"]["msg_id"], timeout=timeout)
+    return ws
+
+
+async def wait_for_connections(
+    server: RunningServer, kernel_id: str, expected: int, timeout: float = 10.0
+) -> None:
+    """Wait until the server's REST API counts ``expected`` websockets on the kernel.
+
+    Raises
+    ------
+    TimeoutError
+        If it does not within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while server.api("GET", f"/api/kernels/{kernel_id}")[1]["connections"] != expected:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the kernel does not have {expected} connections")
+        await asyncio.sleep(0.05)
+
+
+async def received_within(
+    ws: WebSocketClientConnection, msg_id: str, seconds: float
+) -> list[dict[str, Any]]:
+    """The messages of request ``msg_id`` that ``ws`` receives until ``seconds`` pass without
+    any frame (or the server closes it): for when the expected answer is none."""
+    got: list[dict[str, Any]] = []
+    while True:
+        try:
+            data = await asyncio.wait_for(ws.read_message(), seconds)
+        except TimeoutError:
+            return got
+        if data is None:
+            return got
+        msg = decode_frame(data, ws.selected_subprotocol)
+        if parent_id(msg) == msg_id:
+            got.append(msg)
+
+
+def v1_client(
+    server: RunningServer, kernel_id: str, session_id: str, ready: bool = True
+) -> websocket.WebSocket:
+    """A kernel websocket offering the v1 subprotocol, with the synchronous websocket-client.
+
+    Unlike tornado's client, it reads nothing unless asked: it can still send after the
+    server closed its side, before it has read the close frame. With ``ready`` it returns
+    once a ``kernel_info_request`` of its own is answered (the nudge is over); without, at
+    the handshake. Timeouts: 30 s per read.
+    """
+    url = server.base.replace("http", "ws", 1) + f"/api/kernels/{kernel_id}/channels"
+    ws = websocket.create_connection(
+        f"{url}?session_id={session_id}",
+        header=[f"Authorization: token {server.token}"],
+        subprotocols=[V1],
+        timeout=30,
+    )
+    if ready:
+        hello = request("kernel_info_request", {})
+        ws.send_binary(encode_v1("shell", hello))
+        while True:
+            msg = decode_frame(ws.recv(), ws.getsubprotocol())
+            if msg["msg_type"] == "kernel_info_reply":
+                if parent_id(msg) == hello["header"]["msg_id"]:
+                    break
+    return ws
