@@ -4,7 +4,8 @@
   server on a free port of 127.0.0.1 with a random token, its config and runtime files in a
   folder of the caller's, and return a :class:`RunningServer` once its REST API answers. It is
   stopped by :meth:`RunningServer.stop`, at the end of the process that started it, and on
-  Linux by SIGTERM when that process is killed (it then stops its kernels itself).
+  Linux by SIGTERM when that process is killed (it then stops its kernels itself); on Linux,
+  also when the thread that started it ends, so start servers from the main thread.
 - :func:`ws_execute` executes code over a kernel's websocket, with JSON messages or the binary
   ``v1.kernel.websocket.jupyter.org`` framing (:func:`encode_v1`, :func:`decode_v1`).
 - :func:`ws_connect`, :func:`ws_receive` and :func:`decode_frame` are the pieces for a page
@@ -111,7 +112,9 @@ def _term_with_parent() -> None:  # pragma: no cover - runs in the child, betwee
     """Ask Linux to SIGTERM this server when its parent dies (prctl PR_SET_PDEATHSIG).
 
     A page whose own kernel is killed runs no ``atexit``; SIGTERM (not SIGKILL) lets the server
-    shut down the kernels it started before it exits.
+    shut down the kernels it started before it exits. Linux sends the signal when the *thread*
+    that started the server ends: start servers from the main thread (or from a thread that
+    lives as long as they do), never from a short-lived worker thread.
     """
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
