@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from jupyter_client import KernelManager
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.kernelspec import KernelSpecManager
 
 from utils.run_jupyter_kernel import ExecutionTimeoutError, KernelDiedError
@@ -108,7 +109,10 @@ def test_a_kernel_that_never_starts_is_noticed_fast(tmp_path: Path) -> None:
 
 def test_a_client_without_heartbeat_is_refused(shared) -> None:
     manager, _ = shared
-    client = manager.client()
+    # not manager.client(): a second client of one manager has the same session id, so the
+    # kernel's shell socket (ROUTER_HANDOVER) would send the shared client's replies to it
+    client = BlockingKernelClient()
+    client.load_connection_info(manager.get_connection_info())
     client.start_channels(hb=False)
     try:
         with pytest.raises(ValueError, match="heartbeat"):

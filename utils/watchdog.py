@@ -86,8 +86,7 @@ def wait_for_reply(
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise ExecutionTimeoutError(
-                f"no reply to {msg_id} within {timeout:g} s; the kernel is alive and its "
-                "heartbeat echoes: it is busy"
+                f"no reply to {msg_id} within {timeout:g} s, from a live, busy kernel"
             )
         try:
             reply = client.get_shell_msg(timeout=min(poll_interval, remaining))
@@ -98,7 +97,7 @@ def wait_for_reply(
                 ) from None
             if not client.hb_channel.is_beating():
                 raise HeartbeatLostError(
-                    f"the kernel's heartbeat stopped echoing before it replied to {msg_id}"
+                    f"the heartbeat went silent before the reply to {msg_id}"
                 ) from None
             continue
         if parent_id(reply) == msg_id:
