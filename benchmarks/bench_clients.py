@@ -5,8 +5,12 @@ Run from the repository root::
     python benchmarks/bench_clients.py [--calls 50] [--json]
 
 Each way executes ``1`` and waits until the kernel is idle again (or, for the console, until
-the next prompt). The plain blocking loop is the baseline; ratios are against it. Websocket
-ways open one websocket per call, as a short-lived tool would; nbclient runs a one-cell
+the next prompt). The plain blocking loop is the baseline; ratios are against it. The first
+websocket ways open one websocket per call, as a short-lived tool would; the two "reused" ways
+keep one websocket (subprotocol v1.kernel.websocket.jupyter.org) open for all calls, as
+JupyterLab does: a Python client on tornado, and JupyterLab's own client library,
+@jupyterlab/services, in Node (node/run_task.mjs --bench, timed inside Node; it needs
+``npm ci --prefix node`` and is skipped with a message without it). nbclient runs a one-cell
 notebook per call, kernel start included. Nothing here is a test: the numbers are for reading.
 """
 
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,7 +38,18 @@ from jupyter_client import AsyncKernelClient
 from jupyter_client.threaded import ThreadedKernelClient, ThreadedZMQSocketChannel
 from nbclient import NotebookClient
 
-from utils.jupyter_servers import start_jupyter_server, start_kernel_gateway, ws_execute
+from utils.jupyter_servers import (
+    V1,
+    RunningServer,
+    encode_v1,
+    request,
+    start_jupyter_server,
+    start_kernel_gateway,
+    ws_connect,
+    ws_execute,
+    ws_receive,
+)
+from utils.node_client import NodeMissingError, run_node_script
 from utils.run_jupyter_kernel import IPKernelAppProcess, get_messages
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,6 +138,36 @@ def console_way(connection_file: str, folder: str) -> tuple[Callable[[], None], 
     return call, stop
 
 
+async def reused_websocket(server: RunningServer, kernel_id: str, calls: int) -> list[float]:
+    """One v1 websocket for all calls (after one warm-up), each until its reply and idle."""
+    ws = await ws_connect(server, kernel_id, session_id=uuid.uuid4().hex, subprotocols=[V1])
+    try:
+        assert ws.selected_subprotocol == V1
+        samples = []
+        for _ in range(calls + 1):
+            msg = request("execute_request", {"code": CODE, "silent": False})
+            start = time.perf_counter()
+            await ws.write_message(encode_v1("shell", msg), binary=True)
+            await ws_receive(ws, msg["header"]["msg_id"], timeout=30)
+            samples.append(time.perf_counter() - start)
+        return samples[1:]
+    finally:
+        ws.close()
+
+
+def jupyterlab_services(server: RunningServer, calls: int) -> list[float] | None:
+    """@jupyterlab/services in Node, on a kernel of its own: its `done` times, or None."""
+    try:
+        events = run_node_script(
+            "run_task.mjs", server.base, server.token, "--bench", str(calls), "--timeout",
+            str(30 + calls), timeout=60 + calls,
+        )  # fmt: skip
+    except NodeMissingError as error:
+        print(f"@jupyterlab/services skipped: {error}", file=sys.stderr)
+        return None
+    return next(e["seconds"] for e in events if e["event"] == "bench")
+
+
 def measure(calls: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as folder, IPKernelAppProcess() as kernel:
@@ -165,6 +211,12 @@ def measure(calls: int) -> dict[str, list[float]]:
             results["jupyter_server websocket"] = timed(
                 lambda: asyncio.run(ws_execute(server, k["id"], CODE)), calls
             )
+            results["jupyter_server websocket (reused, v1)"] = asyncio.run(
+                reused_websocket(server, k["id"], calls)
+            )
+            node = jupyterlab_services(server, calls)
+            if node is not None:
+                results["@jupyterlab/services (Node, reused, v1)"] = node
         with start_kernel_gateway(folder) as gateway:
             options = [
                 f"--gateway-url={gateway.base}",
@@ -197,9 +249,9 @@ def main() -> None:
         print(json.dumps({"calls": args.calls, "median_seconds": medians}))
         return
     base = medians["blocking (plain loop)"]
-    print(f"{'way':32} {'n':>4} {'median ms':>10} {'ratio':>8}")
+    print(f"{'way':40} {'n':>4} {'median ms':>10} {'ratio':>8}")
     for name, values in results.items():
-        print(f"{name:32} {len(values):4d} {medians[name] * 1e3:10.2f} {medians[name] / base:8.2f}")
+        print(f"{name:40} {len(values):4d} {medians[name] * 1e3:10.2f} {medians[name] / base:8.2f}")
 
 
 if __name__ == "__main__":
