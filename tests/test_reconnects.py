@@ -28,6 +28,7 @@ from utils.reconnects import (
     published,
     read_as_legacy,
     received_within,
+    stream_text,
     tally,
     v1_client,
     wait_for_connections,
@@ -118,9 +119,11 @@ def test_the_watcher_sees_what_the_websocket_sees(server_and_kernel) -> None:
     try:
         msg_id, received = asyncio.run(_execute(server, kernel_id, "print(1)\nprint(2)"))
         sent = published(watcher, msg_id, timeout=30)
+        nothing = stream_text(watcher, "no-such-request", timeout=0.3)
     finally:
         watcher.stop_channels()
     assert printed(sent) == printed(received) == [1, 2]
+    assert nothing == "nothing"
     iopub = [m["msg_type"] for m in received if m["channel"] == "iopub"]
     assert [m["msg_type"] for m in sent] == iopub
     assert "execute_reply" in [m["msg_type"] for m in received if m["channel"] == "shell"]

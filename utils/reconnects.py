@@ -10,7 +10,8 @@
 - :func:`read_as_legacy` is how jupyter_server's legacy binary reader sees the start of a frame.
 - :func:`kernel_process` finds the process of a kernel the server started (to pause it).
 - :func:`live_websocket`, :func:`wait_for_connections`, :func:`received_within` and
-  :func:`v1_client` open, count and read kernel websockets; :func:`tally` counts message types.
+  :func:`v1_client` open, count and read kernel websockets; :func:`tally` counts message types,
+  :func:`stream_text` says what the kernel printed for a request.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import struct
 import time
 from collections.abc import Callable
@@ -280,3 +282,14 @@ def v1_client(
                 if parent_id(msg) == hello["header"]["msg_id"]:
                     break
     return ws
+
+
+def stream_text(client: BlockingKernelClient, msg_id: str, timeout: float = 1.0) -> str:
+    """What the kernel printed for request ``msg_id``, seen on ``client``'s iopub, or
+    ``"nothing"`` if no ``idle`` of that request comes within ``timeout`` seconds (the kernel
+    never saw the request)."""
+    try:
+        messages = published(client, msg_id, timeout=timeout)
+    except (TimeoutError, queue.Empty):
+        return "nothing"
+    return "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
