@@ -20,6 +20,7 @@ from .run_jupyter_kernel import (
     ExecutionTimeoutError,
     KernelDiedError,
     KernelError,
+    _heartbeat_answers,
     parent_id,
 )
 
@@ -42,6 +43,7 @@ def wait_for_reply(
     *,
     manager: KernelManager | None = None,
     poll_interval: float = 0.25,
+    heartbeat_grace: float = 1.5,
 ) -> dict[str, Any]:
     """Return the shell reply to ``msg_id``; raise as soon as the kernel is gone or silent.
 
@@ -59,6 +61,9 @@ def wait_for_reply(
         which tells a dead kernel at once.
     poll_interval
         Seconds of each read of the shell channel; the checks run between reads.
+    heartbeat_grace
+        When the heartbeat channel has missed an echo, one more ping of our own gets this
+        many seconds: a single late echo (a loaded machine) is not taken for a hang.
 
     Returns
     -------
@@ -70,8 +75,9 @@ def wait_for_reply(
     KernelDiedError
         The manager says the kernel's process has exited (within ``poll_interval``).
     HeartbeatLostError
-        The heartbeat channel stopped receiving echoes (within one or two of its
-        ``time_to_dead`` periods, 1 s each by default).
+        The heartbeat channel missed an echo (one or two of its ``time_to_dead`` periods,
+        1 s each by default, after the kernel froze) and our own ping was not answered within
+        ``heartbeat_grace`` either.
     ExecutionTimeoutError
         No reply within ``timeout``, while the kernel was alive and its heartbeat echoed.
     ValueError
@@ -95,7 +101,9 @@ def wait_for_reply(
                 raise KernelDiedError(
                     f"the kernel's process exited before it replied to {msg_id}"
                 ) from None
-            if not client.hb_channel.is_beating():
+            if not client.hb_channel.is_beating() and not _heartbeat_answers(
+                client, heartbeat_grace
+            ):
                 raise HeartbeatLostError(
                     f"the heartbeat went silent before the reply to {msg_id}"
                 ) from None
