@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import ctypes
 import http.client
 import json
 import os
@@ -36,6 +35,7 @@ from typing import Any
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from .parent_death import on_parent_death
 from .run_jupyter_kernel import parent_id
 
 V1 = "v1.kernel.websocket.jupyter.org"
@@ -108,18 +108,6 @@ def _answers(server: RunningServer) -> bool:
         return False
 
 
-def _term_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    """Ask Linux to SIGTERM this server when its parent dies (prctl PR_SET_PDEATHSIG).
-
-    A page whose own kernel is killed runs no ``atexit``; SIGTERM (not SIGKILL) lets the server
-    shut down the kernels it started before it exits. Linux sends the signal when the *thread*
-    that started the server ends: start servers from the main thread (or from a thread that
-    lives as long as they do), never from a short-lived worker thread.
-    """
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-
-
 def _start(
     app: str, module: str, token_option: str, folder: str, args: list[str], timeout: float
 ) -> RunningServer:
@@ -140,7 +128,7 @@ def _start(
         port = free_port()
         command = [sys.executable, "-m", module, f"--{app}.ip=127.0.0.1", f"--{app}.port={port}"]
         command += [f"--{app}.port_retries=0", f"--{token_option}={token}", *args]
-        linux = {"preexec_fn": _term_with_parent} if sys.platform == "linux" else {}
+        linux = on_parent_death(signal.SIGTERM)  # the server then stops its kernels
         with open(log_file, "wb") as log:
             process = subprocess.Popen(command, env=env, stdout=log, stderr=log, **linux)
         server = RunningServer(process, f"http://127.0.0.1:{port}", token, log_file)

@@ -13,15 +13,15 @@ The Node side of the book lives in ``node/``: its ``package.json`` pins
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from .parent_death import on_parent_death
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 INSTALL_NODE = (
@@ -112,12 +112,6 @@ def parse_json_lines(text: str) -> list[dict[str, Any]]:
     return events
 
 
-def _kill_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
-
-
 def run_node_script(
     script: str | Path,
     *args: str,
@@ -155,7 +149,7 @@ def run_node_script(
     path = Path(script)
     if not path.is_absolute() and path.parent == Path("."):
         path = NODE_DIR / path
-    linux = {"preexec_fn": _kill_with_parent} if sys.platform == "linux" else {}
+    linux = on_parent_death(signal.SIGKILL)
     process = subprocess.Popen(
         [node, str(path), *args],
         stdout=subprocess.PIPE,

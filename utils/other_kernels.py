@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import shutil
 import signal
 import subprocess
@@ -37,6 +36,7 @@ from types import MappingProxyType
 from jupyter_client import KernelManager
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
+from .parent_death import on_parent_death
 from .run_jupyter_kernel import KernelError, KernelStartError, _await_kernel_info
 
 __all__ = [
@@ -224,17 +224,6 @@ def _wait_until_answering(manager: KernelManager, deadline: float) -> None:
         )
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child, between fork and exec
-    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG).
-
-    ipykernel watches its parent itself; xeus-python and IRkernel do not, so a page whose own
-    kernel is killed (no ``atexit`` then) would leave them running. SIGKILL, because both
-    outlive a SIGTERM while they wait for messages.
-    """
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
-
-
 @contextlib.contextmanager
 def running(name: str, startup_timeout: float = 60.0) -> Iterator[KernelManager]:
     """Start kernel ``name``; yield its ``KernelManager``; stop it when the block ends.
@@ -275,7 +264,7 @@ def running(name: str, startup_timeout: float = 60.0) -> Iterator[KernelManager]
         raise KernelNotInstalledError(f"no kernelspec named {name!r} here: {how}") from None
     _started.add(manager)
     try:
-        linux = {"preexec_fn": _die_with_parent} if sys.platform == "linux" else {}
+        linux = on_parent_death(signal.SIGKILL)  # xeus-python and IRkernel outlive SIGTERM
         manager.start_kernel(
             cwd=folder.name, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **linux
         )
