@@ -135,6 +135,9 @@ def test_2000_lines_every_line_in_order(kernel) -> None:
     lines = stdout_of(messages).splitlines()
     if spec.name in MAY_DROP_IOPUB and lines != expected:
         pytest.xfail(f"{spec.implementation} dropped {len(expected) - len(lines)} line(s)")
+    if spec.name == "bash" and lines != expected and lines == expected[: len(lines)]:
+        # seen once in a CI run: bash_kernel 0.10 sent its idle without the last 6 lines
+        pytest.xfail(f"bash_kernel ended the cell without its last {2000 - len(lines)} line(s)")
     assert lines == expected
 
 
